@@ -1,0 +1,33 @@
+/** `cibq up`: producer, worker and reporter in one process — the one-machine default. */
+import { startProducer } from '../../producer/main.ts';
+import { startReporter } from '../../reporter/main.ts';
+import { startWorker, workerOptions, WORKER_FLAGS } from '../../worker/main.ts';
+import { parseCommand } from '../args.ts';
+import { configFor, loggerFor, print, type CommandContext } from '../context.ts';
+import { runUntilSignal } from '../lifecycle.ts';
+
+export const UP_HELP = `Usage: cibq up [--config FILE] [--concurrency N] [--adapters A,B] [--name NAME]
+
+Runs the producer, a worker and the reporter in one process. Stops in order on SIGTERM/SIGINT:
+the producer stops enqueueing, the worker drains, the reporter writes what is left.`;
+
+export async function upMain(ctx: CommandContext): Promise<number> {
+  const p = parseCommand(ctx.argv, WORKER_FLAGS);
+  if (p.values.help) {
+    print(ctx, UP_HELP);
+    return 0;
+  }
+  const config = await configFor(ctx, p);
+  const opts = workerOptions(config, p);
+  const log = loggerFor(ctx, p, 'cibq');
+  const reporter = startReporter(config, log.child({ process: 'reporter' }), ctx.version);
+  const worker = startWorker(config, log.child({ process: 'worker' }), ctx.env, opts);
+  const producer = startProducer(config, log.child({ process: 'producer' }));
+  return runUntilSignal(log, {
+    stop: async (force) => {
+      await producer.stop(force);
+      await worker.stop(force);
+      await reporter.stop(force);
+    },
+  });
+}

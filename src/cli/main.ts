@@ -1,0 +1,75 @@
+/**
+ * `cibq`: one executable, subcommands for each process and the operator's tools. Usage and
+ * configuration errors exit 2 with a message that names the problem; faults exit 1.
+ */
+import { realpathSync } from 'node:fs';
+import { producerMain } from '../producer/main.ts';
+import { reporterMain } from '../reporter/main.ts';
+import { ConfigError, UsageError, issueText } from '../shared/errors.ts';
+import { workerMain } from '../worker/main.ts';
+import { configMain } from './commands/config-check.ts';
+import { runsMain } from './commands/runs.ts';
+import { triggerMain } from './commands/trigger.ts';
+import { upMain } from './commands/up.ts';
+import { defaultContext, type CommandContext } from './context.ts';
+
+export const HELP = `Usage: cibq <command> [options]
+
+A distributed CI broker for Radicle.
+
+Processes:
+  producer      subscribe to the node, filter events, enqueue runs
+  worker        run adapters for queued runs (any number, any machine)
+  reporter      record runs in SQLite and write the HTML reports
+  up            all three in one process
+
+Tools:
+  config check  print the resolved configuration, or its errors
+  trigger       enqueue a run by hand
+  runs          list or show runs
+
+Every command takes --config FILE (or env CIBQ_CONFIG) and --help.`;
+
+const COMMANDS: Record<string, (ctx: CommandContext) => Promise<number>> = {
+  producer: producerMain,
+  worker: workerMain,
+  reporter: reporterMain,
+  up: upMain,
+  config: configMain,
+  trigger: triggerMain,
+  runs: runsMain,
+};
+
+export async function main(ctx: CommandContext): Promise<number> {
+  const [name, ...rest] = ctx.argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    ctx.stdout.write(`${HELP}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    ctx.stdout.write(`cibq ${ctx.version}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (!command) throw new UsageError(`unknown command "${name}"`);
+    return await command({ ...ctx, argv: rest });
+  } catch (e) {
+    if (e instanceof UsageError) {
+      ctx.stderr.write(`cibq: ${e.message}\nRun 'cibq ${command ? `${name} ` : ''}--help' for usage.\n`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      ctx.stderr.write(`cibq: invalid configuration${e.file ? ` ${e.file}` : ''}:\n`);
+      for (const i of e.issues) ctx.stderr.write(`  ${issueText(i)}\n`);
+      return 2;
+    }
+    ctx.stderr.write(`cibq: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === import.meta.filename) {
+  const code = await main(defaultContext(process.argv.slice(2)));
+  process.exitCode = code;
+}

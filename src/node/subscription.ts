@@ -1,0 +1,142 @@
+/**
+ * A subscription to the node's control socket (reference radicle-node.md §1, §6): connect, send
+ * `{"command":"subscribe"}\n`, read newline-delimited events. When the node goes away (EOF, ENOENT,
+ * ECONNREFUSED) it logs, retries with capped exponential backoff, and reports each (re)connect so the
+ * producer can catch up on what happened while nobody listened.
+ */
+import net from 'node:net';
+import type { Logger } from 'pino';
+import { parseNodeEventLine, type NodeEvent } from './node-event.ts';
+
+/** A line longer than this is not an event we can use; it is skipped, not buffered forever. */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+export type SubscriptionOptions = {
+  socketPath: string;
+  log: Logger;
+  onEvent: (e: NodeEvent) => void;
+  /** Called after every successful subscribe, before any event of that connection is delivered. */
+  onConnected: () => void;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+};
+
+export class NodeSubscription {
+  readonly #opts: SubscriptionOptions;
+  readonly #log: Logger;
+  #socket: net.Socket | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #closed = false;
+  #failures = 0;
+  #connectedOnce = false;
+
+  constructor(opts: SubscriptionOptions) {
+    this.#opts = opts;
+    this.#log = opts.log;
+  }
+
+  start(): void {
+    this.#connect();
+  }
+
+  get connected(): boolean {
+    return this.#socket !== null && this.#socket.readyState === 'open';
+  }
+
+  #connect(): void {
+    if (this.#closed) return;
+    const sock = net.createConnection(this.#opts.socketPath);
+    this.#socket = sock;
+    let buffered: Buffer[] = [];
+    let bufferedLen = 0;
+    let skipping = false;
+    let subscribed = false;
+
+    sock.on('connect', () => {
+      sock.write('{"command":"subscribe"}\n');
+      subscribed = true;
+      this.#failures = 0;
+      this.#log.info({ socket: this.#opts.socketPath, reconnect: this.#connectedOnce }, 'subscribed to node events');
+      this.#connectedOnce = true;
+      this.#opts.onConnected();
+    });
+    sock.on('data', (chunk: Buffer) => {
+      let start = 0;
+      for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
+        const piece = chunk.subarray(start, nl);
+        start = nl + 1;
+        if (skipping) {
+          skipping = false;
+          continue;
+        }
+        const line = (bufferedLen > 0 ? Buffer.concat([...buffered, piece]) : piece).toString('utf8');
+        buffered = [];
+        bufferedLen = 0;
+        this.#line(line);
+      }
+      const rest = chunk.subarray(start);
+      if (rest.length === 0 || skipping) return;
+      bufferedLen += rest.length;
+      if (bufferedLen > MAX_LINE_BYTES) {
+        this.#log.error({ bytes: bufferedLen }, 'node sent an over-long line; skipping it');
+        buffered = [];
+        bufferedLen = 0;
+        skipping = true;
+        return;
+      }
+      buffered.push(Buffer.from(rest));
+    });
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      const down = err.code === 'ENOENT' || err.code === 'ECONNREFUSED';
+      const data = { socket: this.#opts.socketPath, code: err.code, attempt: this.#failures + 1 };
+      if (down) this.#log.warn(data, 'node is not running');
+      else this.#log.error({ ...data, err: { message: err.message } }, 'node control socket error');
+    });
+    sock.on('close', () => {
+      if (this.#socket === sock) this.#socket = null;
+      if (subscribed && !this.#closed) this.#log.warn({ socket: this.#opts.socketPath }, 'node closed the event stream');
+      this.#scheduleReconnect();
+    });
+  }
+
+  #line(line: string): void {
+    if (line.trim() === '') return;
+    const parsed = parseNodeEventLine(line);
+    if (!parsed.ok) {
+      this.#log.warn({ reason: parsed.reason, line: line.slice(0, 200) }, 'skipping unusable line from node');
+      return;
+    }
+    if (parsed.event.type === 'other') {
+      this.#log.debug({ type: parsed.event.originalType }, 'ignoring node event');
+      return;
+    }
+    this.#opts.onEvent(parsed.event);
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed || this.#timer) return;
+    const min = this.#opts.minBackoffMs ?? 250;
+    const max = this.#opts.maxBackoffMs ?? 30_000;
+    const delay = Math.min(max, min * 2 ** Math.min(this.#failures, 16));
+    this.#failures += 1;
+    this.#log.debug({ delayMs: delay }, 'reconnecting to node');
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#connect();
+    }, delay);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const s = this.#socket;
+    this.#socket = null;
+    if (s && !s.destroyed) {
+      await new Promise<void>((resolve) => {
+        s.once('close', () => resolve());
+        s.destroy();
+      });
+    }
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * CI event + storage → the adapter's trigger message (seed 002 §4.1/§4.2; reference cib.md §4.2),
+ * exactly in the seed's shape and key order. Ids are did:key DIDs; `branch` is the full ref name;
+ * `before` is the previous tip (the tip itself for a new ref); commits are newest first.
+ */
+import type { CiEvent } from '../shared/ci-event.ts';
+import type { PatchTrigger, PushTrigger, RepositoryInfo, TriggerMessage } from '../shared/trigger-message.ts';
+import type { IdentityInfo, PatchInfo, StoragePort } from './storage-port.ts';
+
+const did = (nid: string) => (nid.startsWith('did:key:') ? nid : `did:key:${nid}`);
+
+export function repositoryInfo(id: IdentityInfo): RepositoryInfo {
+  return {
+    id: id.rid,
+    name: id.name,
+    description: id.description,
+    private: id.private,
+    default_branch: id.defaultBranch,
+    delegates: id.delegates.map(did),
+  };
+}
+
+export type BuildError = { error: string };
+
+export async function buildPushTrigger(
+  storage: StoragePort,
+  identity: IdentityInfo,
+  e: CiEvent,
+): Promise<PushTrigger | BuildError> {
+  const after = await storage.peelToCommit(e.repo, e.tip);
+  if (after === null) return { error: `commit ${e.tip} of ${e.ref} is not in storage` };
+  const before = e.oldTip === null ? after : ((await storage.peelToCommit(e.repo, e.oldTip)) ?? e.oldTip);
+  const commits = await storage.commitsBetween(e.repo, after, e.oldTip === null ? null : before);
+  const pusher = e.author ?? e.fromNode ?? identity.delegates[0] ?? null;
+  return {
+    request: 'trigger',
+    version: 1,
+    event_type: 'push',
+    repository: repositoryInfo(identity),
+    pusher: { id: pusher === null ? 'did:key:unknown' : did(pusher), alias: null },
+    before,
+    after,
+    branch: e.ref,
+    commits: commits.length > 0 ? commits : [after],
+  };
+}
+
+export async function buildPatchTrigger(
+  storage: StoragePort,
+  identity: IdentityInfo,
+  e: CiEvent,
+  patch: PatchInfo,
+): Promise<PatchTrigger | BuildError> {
+  const latest = patch.latest;
+  const commits = await storage.commitsBetween(e.repo, latest.oid, latest.base);
+  const target = (await storage.resolveRef(e.repo, `refs/heads/${identity.defaultBranch}`)) ?? latest.base;
+  return {
+    request: 'trigger',
+    version: 1,
+    event_type: 'patch',
+    repository: repositoryInfo(identity),
+    action: latest.id === patch.id ? 'Created' : 'Updated',
+    patch: {
+      id: patch.id,
+      author: { id: did(patch.author), alias: null },
+      title: patch.title,
+      state: patch.state,
+      before: latest.base,
+      after: latest.oid,
+      commits: commits.length > 0 ? commits : [latest.oid],
+      target,
+      labels: patch.labels,
+      assignees: patch.assignees.map(did),
+      revisions: patch.revisions.map((r) => ({
+        id: r.id,
+        author: { id: did(r.author), alias: null },
+        description: r.description,
+        base: r.base,
+        oid: r.oid,
+        timestamp: r.timestamp,
+      })),
+    },
+  };
+}
+
+export function isBuildError(x: TriggerMessage | BuildError): x is BuildError {
+  return 'error' in x;
+}

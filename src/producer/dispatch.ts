@@ -1,0 +1,112 @@
+/**
+ * One CI event → the runs it starts. Storage problems (a repository mid-clone, a missing object)
+ * skip the event with a log line; Redis problems propagate so the caller retries the whole event.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { isDeletion, type CiEvent } from '../shared/ci-event.ts';
+import type { Config } from '../shared/config.ts';
+import { coerceError } from '../shared/coerce-error.ts';
+import type { FilterContext } from '../shared/filter-eval.ts';
+import type { Keys } from '../shared/redis.ts';
+import { enqueueRun, type RunQueues } from '../shared/run-queues.ts';
+import type { TriggerMessage } from '../shared/trigger-message.ts';
+import { buildPatchTrigger, buildPushTrigger, isBuildError } from './build-trigger.ts';
+import { dedupeRef, resolvePatchEvent } from './ci-event-builder.ts';
+import { selectAdapters } from './select-adapters.ts';
+import type { IdentityInfo, StoragePort } from './storage-port.ts';
+
+export type DispatchDeps = {
+  config: Pick<Config, 'filters' | 'defaultAdapter' | 'triggers' | 'adapters'>;
+  storage: StoragePort;
+  queues: RunQueues;
+  redis: Redis;
+  keys: Keys;
+  log: Logger;
+  now: () => Date;
+};
+
+export type DispatchOutcome =
+  | { status: 'skipped'; reason: string }
+  | { status: 'done'; event: CiEvent; enqueued: string[]; duplicates: string[]; adapters: string[] };
+
+export function filterContext(storage: StoragePort, identity: IdentityInfo, e: CiEvent): FilterContext {
+  let commit: Promise<string | null> | null = null;
+  return {
+    defaultBranch: identity.defaultBranch,
+    delegates: identity.delegates.map((d) => d.replace(/^did:key:/, '')),
+    hasFile: async (path: string) => {
+      commit ??= storage.peelToCommit(e.repo, e.tip);
+      const c = await commit;
+      return c === null ? false : storage.hasFile(e.repo, c, path);
+    },
+  };
+}
+
+/** Reads what the event needs from storage; null with a reason when the event cannot be used. */
+async function prepare(
+  deps: DispatchDeps,
+  raw: CiEvent,
+): Promise<{ event: CiEvent; identity: IdentityInfo; trigger: TriggerMessage | null; title: string | null } | { skip: string }> {
+  let identity: IdentityInfo;
+  try {
+    identity = await deps.storage.identity(raw.repo);
+  } catch (e) {
+    return { skip: `cannot read identity of ${raw.repo}: ${coerceError(e).message}` };
+  }
+  if (raw.patch !== null) {
+    const patch = await deps.storage.patch(raw.repo, raw.patch);
+    if (patch === null) return { skip: `patch ${raw.patch} not found in ${raw.repo}` };
+    const event = resolvePatchEvent(raw, patch.latest);
+    const trigger = await buildPatchTrigger(deps.storage, identity, event, patch);
+    if (isBuildError(trigger)) return { skip: trigger.error };
+    return { event, identity, trigger, title: patch.title };
+  }
+  if (isDeletion(raw)) return { event: raw, identity, trigger: null, title: null };
+  const trigger = await buildPushTrigger(deps.storage, identity, raw);
+  if (isBuildError(trigger)) return { skip: trigger.error };
+  return { event: raw, identity, trigger, title: null };
+}
+
+export async function dispatchEvent(deps: DispatchDeps, raw: CiEvent): Promise<DispatchOutcome> {
+  const log = deps.log.child({ repo: raw.repo, ref: raw.ref });
+  let prepared: Awaited<ReturnType<typeof prepare>>;
+  try {
+    prepared = await prepare(deps, raw);
+  } catch (e) {
+    prepared = { skip: coerceError(e).message };
+  }
+  if ('skip' in prepared) {
+    log.warn({ reason: prepared.skip }, 'skipping CI event');
+    return { status: 'skipped', reason: prepared.skip };
+  }
+  const { event, identity, trigger, title } = prepared;
+  const selection = await selectAdapters(deps.config, event, filterContext(deps.storage, identity, event));
+  log.debug({ event, decisions: selection.decisions }, 'filter decisions');
+  const out: DispatchOutcome = { status: 'done', event, enqueued: [], duplicates: [], adapters: selection.adapters };
+  if (trigger === null) {
+    if (selection.adapters.length > 0) log.info({ kind: event.kind }, 'deleted ref: nothing to build');
+    return out;
+  }
+  const commit = trigger.event_type === 'push' ? trigger.after : trigger.patch.after;
+  for (const adapter of selection.adapters) {
+    const r = await enqueueRun(deps, {
+      adapter,
+      trigger,
+      subject: {
+        repo: event.repo,
+        repo_name: identity.name,
+        event_type: trigger.event_type,
+        ref: event.ref,
+        patch: event.patch,
+        title,
+        author: trigger.event_type === 'push' ? trigger.pusher.id : trigger.patch.author.id,
+        commit,
+        private: identity.private,
+      },
+      dedupe: { repo: event.repo, ref: dedupeRef(event), commit },
+    });
+    (r.status === 'enqueued' ? out.enqueued : out.duplicates).push(r.runId);
+  }
+  return out;
+}

@@ -1,0 +1,213 @@
+/**
+ * The producer: subscribe to the node, turn ref changes into CI events, enqueue runs. Events are
+ * read off the socket at once and handled one at a time in order; on every (re)connect a catch-up
+ * scan compares storage with the snapshot, after subscribing so nothing falls in between.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../shared/config.ts';
+import { coerceError } from '../shared/coerce-error.ts';
+import type { Keys } from '../shared/redis.ts';
+import type { RunQueues } from '../shared/run-queues.ts';
+import type { NodeEvent } from '../node/node-event.ts';
+import { NodeSubscription } from '../node/subscription.ts';
+import { ciEventFromChange } from './ci-event-builder.ts';
+import { dispatchEvent, type DispatchDeps } from './dispatch.ts';
+import { diffRefs, isTrackedRef, refChangeFromUpdate, type RefChange } from './ref-change.ts';
+import { Snapshot } from './snapshot.ts';
+import type { StoragePort } from './storage-port.ts';
+
+export type ProducerDeps = {
+  config: Config;
+  storage: StoragePort;
+  queues: RunQueues;
+  redis: Redis;
+  keys: Keys;
+  log: Logger;
+  now?: () => Date;
+  /** Backoff of the node reconnect loop (tests shorten it). */
+  reconnect?: { minMs: number; maxMs: number };
+};
+
+type WorkItem = { kind: 'event'; event: NodeEvent } | { kind: 'scan' };
+
+export type ProducerStats = { events: number; scans: number; enqueued: number; duplicates: number; skipped: number };
+
+export class Producer {
+  readonly stats: ProducerStats = { events: 0, scans: 0, enqueued: 0, duplicates: 0, skipped: 0 };
+  readonly #deps: DispatchDeps & { snapshot: Snapshot };
+  readonly #log: Logger;
+  readonly #sub: NodeSubscription;
+  readonly #items: WorkItem[] = [];
+  #wake: (() => void) | null = null;
+  #stopping = false;
+  #loop: Promise<void> | null = null;
+  #idleWaiters: (() => void)[] = [];
+  #busy = false;
+
+  constructor(deps: ProducerDeps) {
+    this.#log = deps.log;
+    this.#deps = {
+      config: deps.config,
+      storage: deps.storage,
+      queues: deps.queues,
+      redis: deps.redis,
+      keys: deps.keys,
+      log: deps.log,
+      now: deps.now ?? (() => new Date()),
+      snapshot: new Snapshot(deps.redis, deps.keys),
+    };
+    this.#sub = new NodeSubscription({
+      socketPath: deps.config.node.socket,
+      log: deps.log.child({ component: 'node' }),
+      onConnected: () => this.#push({ kind: 'scan' }),
+      onEvent: (event) => this.#push({ kind: 'event', event }),
+      ...(deps.reconnect ? { minBackoffMs: deps.reconnect.minMs, maxBackoffMs: deps.reconnect.maxMs } : {}),
+    });
+  }
+
+  start(): void {
+    this.#sub.start();
+    this.#loop ??= this.#run();
+  }
+
+  /** Resolves when every event received so far has been handled (tests, `cibq up`). */
+  async idle(): Promise<void> {
+    if (this.#items.length === 0 && !this.#busy) return;
+    await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  get connected(): boolean {
+    return this.#sub.connected;
+  }
+
+  #push(item: WorkItem): void {
+    this.#items.push(item);
+    this.#wake?.();
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      const item = this.#items.shift();
+      if (!item) {
+        for (const w of this.#idleWaiters.splice(0)) w();
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = null;
+        continue;
+      }
+      this.#busy = true;
+      await this.#handleWithRetry(item);
+      this.#busy = false;
+    }
+    for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
+  /** Infrastructure faults (Redis down) retry the same item with capped backoff: nothing is dropped. */
+  async #handleWithRetry(item: WorkItem): Promise<void> {
+    for (let attempt = 0; !this.#stopping; attempt++) {
+      try {
+        await this.#handle(item);
+        return;
+      } catch (e) {
+        const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
+        this.#log.error({ err: coerceError(e), attempt, retryInMs: delay }, 'failed to handle node event; will retry');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  async #handle(item: WorkItem): Promise<void> {
+    if (item.kind === 'scan') return this.#catchUp();
+    const ev = item.event;
+    this.stats.events++;
+    switch (ev.type) {
+      case 'refsFetched': {
+        const changes = ev.updated.map((u) => refChangeFromUpdate(u, ev.remote)).filter((c) => c !== null);
+        return this.#changes(ev.rid, changes);
+      }
+      case 'localRefsAnnounced':
+        return this.#changes(ev.rid, await this.#sigrefsChanges(ev.rid, ev.refs.remote, ev.refs.at));
+      case 'canonicalRefUpdated': {
+        const old = await this.#deps.snapshot.getRef(ev.rid, ev.refname);
+        return this.#changes(ev.rid, [{ ref: ev.refname, old, new: ev.target, fromNode: null }]);
+      }
+      case 'other':
+        return undefined;
+    }
+  }
+
+  /** What a local push changed: the diff of the namespace's sigrefs with its parent (reference §1, §3). */
+  async #sigrefsChanges(rid: string, nid: string, at: string): Promise<RefChange[]> {
+    try {
+      const cur = await this.#deps.storage.sigrefs(rid, at);
+      const prev = cur.parent ? (await this.#deps.storage.sigrefs(rid, cur.parent)).refs : new Map<string, string>();
+      const ns = (m: Map<string, string>) => new Map([...m].map(([r, o]) => [`refs/namespaces/${nid}/${r}`, o]));
+      return diffRefs(ns(prev), ns(cur.refs), nid);
+    } catch (e) {
+      this.#log.warn({ rid, nid, at, err: coerceError(e) }, 'cannot read sigrefs of local announcement');
+      return [];
+    }
+  }
+
+  async #changes(rid: string, changes: RefChange[]): Promise<void> {
+    for (const c of changes) {
+      if (!isTrackedRef(c.ref)) continue;
+      const event = ciEventFromChange(rid, c);
+      if (event) {
+        const r = await dispatchEvent(this.#deps, event);
+        if (r.status === 'skipped') this.stats.skipped++;
+        else {
+          this.stats.enqueued += r.enqueued.length;
+          this.stats.duplicates += r.duplicates.length;
+        }
+      }
+      await this.#deps.snapshot.record(rid, c);
+    }
+  }
+
+  /** Compare storage with the snapshot and handle what changed while nobody listened (reference §6). */
+  async #catchUp(): Promise<void> {
+    this.stats.scans++;
+    const { storage, snapshot } = this.#deps;
+    const baseline = !(await snapshot.initialized());
+    let repos: string[];
+    try {
+      repos = await storage.listRepositories();
+    } catch (e) {
+      this.#log.error({ err: coerceError(e) }, 'cannot list repositories in storage');
+      return;
+    }
+    let changed = 0;
+    for (const rid of repos) {
+      let current: Map<string, string>;
+      try {
+        current = new Map([...(await storage.listRefs(rid))].filter(([ref]) => isTrackedRef(ref)));
+      } catch (e) {
+        this.#log.warn({ rid, err: coerceError(e) }, 'cannot list refs; skipping repository in catch-up');
+        continue;
+      }
+      if (baseline) {
+        await snapshot.replace(rid, current);
+        continue;
+      }
+      const changes = diffRefs(await snapshot.get(rid), current, null);
+      changed += changes.length;
+      await this.#changes(rid, changes);
+    }
+    if (baseline) {
+      await snapshot.markInitialized();
+      this.#log.info({ repositories: repos.length }, 'recorded baseline of storage; later changes start CI');
+    } else {
+      this.#log.info({ repositories: repos.length, changedRefs: changed }, 'caught up with storage');
+    }
+  }
+
+  /** Idempotent: stops listening, lets the current item finish. */
+  async close(): Promise<void> {
+    if (this.#stopping) return this.#loop ?? undefined;
+    this.#stopping = true;
+    await this.#sub.close();
+    this.#wake?.();
+    await this.#loop;
+  }
+}

@@ -1,0 +1,58 @@
+/** `cibq reporter`: wiring only — config, logger, Redis, SQLite, signals — around `Reporter`. */
+import type { Logger } from 'pino';
+import { parseCommand } from '../cli/args.ts';
+import { configFor, loggerFor, print, type CommandContext } from '../cli/context.ts';
+import { runUntilSignal, type Service } from '../cli/lifecycle.ts';
+import type { Config } from '../shared/config.ts';
+import { connectRedis, redisKeys } from '../shared/redis.ts';
+import { RunQueues } from '../shared/run-queues.ts';
+import { queueLength } from '../shared/queue-length.ts';
+import { openDb } from './store/open-db.ts';
+import { Reporter } from './run-reporter.ts';
+
+export const REPORTER_HELP = `Usage: cibq reporter [--config FILE] [--log-level LEVEL]
+
+Writes every run state change to the SQLite database (db) and regenerates the HTML reports and
+status.json in report_dir shortly after each change.`;
+
+export function startReporter(config: Config, log: Logger, version: string): Service & { reporter: Reporter } {
+  const redis = connectRedis(config.redis, log, 'reporter');
+  const queueRedis = connectRedis(config.redis, log, 'reporter-queues');
+  const keys = redisKeys(config.redis.prefix);
+  const queues = new RunQueues(queueRedis, keys);
+  const db = openDb(config.db);
+  const reporter = new Reporter({
+    db,
+    redis,
+    keys,
+    log,
+    reportDir: config.reportDir,
+    version,
+    queueLength: () => queueLength(queues, Object.keys(config.adapters)),
+  });
+  reporter.start();
+  void reporter.writePages();
+  let stopped: Promise<void> | null = null;
+  return {
+    reporter,
+    stop: () =>
+      (stopped ??= (async () => {
+        await reporter.close();
+        await queues.close();
+        redis.disconnect();
+        queueRedis.disconnect();
+        db.close();
+      })()),
+  };
+}
+
+export async function reporterMain(ctx: CommandContext): Promise<number> {
+  const p = parseCommand(ctx.argv, {});
+  if (p.values.help) {
+    print(ctx, REPORTER_HELP);
+    return 0;
+  }
+  const config = await configFor(ctx, p);
+  const log = loggerFor(ctx, p, 'cibq-reporter');
+  return runUntilSignal(log, startReporter(config, log, ctx.version));
+}

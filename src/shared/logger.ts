@@ -1,0 +1,32 @@
+/**
+ * The one pino root per process. Secrets never reach it: callers pass values through the
+ * redactor of the run they belong to; the Redis URL is logged only with its password masked.
+ */
+import { pino, type Logger } from 'pino';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export function makeRootLogger(opts: { name: string; level: LogLevel; destination?: NodeJS.WritableStream }): Logger {
+  return pino(
+    {
+      name: opts.name,
+      level: opts.level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: ['*.password', '*.sensitiveEnv', 'sensitiveEnv', 'password'], censor: '***' },
+    },
+    // pino writes synchronously to stderr by default in this shape: logs and CLI output stay apart.
+    (opts.destination as pino.DestinationStream | undefined) ?? pino.destination({ fd: 2, sync: true }),
+  );
+}
+
+/** `redis://user:secret@host:6379/0` → `redis://user:***@host:6379/0`, for logs and errors. */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The BullMQ queues of runs, one per adapter, and the one way runs get into them (producer and
+ * `cibq trigger` alike): deduplicated, published to the reporter as `queued`.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Keys } from './redis.ts';
+import type { RunJobData } from './run-job.ts';
+import type { RunSubject } from './run.ts';
+import { publishRunUpdate } from './run-updates.ts';
+import type { TriggerMessage } from './trigger-message.ts';
+
+/** Enqueue marks expire after this long; a commit re-announced after that may run again. */
+const DEDUPE_TTL_SECONDS = 180 * 24 * 3600;
+
+export class RunQueues {
+  readonly #redis: Redis;
+  readonly #keys: Keys;
+  readonly #queues = new Map<string, Queue>();
+
+  constructor(redis: Redis, keys: Keys) {
+    this.#redis = redis;
+    this.#keys = keys;
+  }
+
+  queue(adapter: string): Queue {
+    let q = this.#queues.get(adapter);
+    if (!q) {
+      q = new Queue(this.#keys.runQueue(adapter), { connection: this.#redis, prefix: this.#keys.bullPrefix });
+      q.on('error', () => {}); // connection errors are logged once by the connection itself
+      this.#queues.set(adapter, q);
+    }
+    return q;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#queues.values()].map((q) => q.close()));
+    this.#queues.clear();
+  }
+}
+
+export type EnqueueRequest = {
+  adapter: string;
+  trigger: TriggerMessage;
+  subject: Omit<RunSubject, 'id' | 'adapter' | 'queued_at'>;
+  /** (repository, ref, commit) identity for deduplication; null for manual runs, which always run. */
+  dedupe: { repo: string; ref: string; commit: string } | null;
+};
+
+export type EnqueueResult = { status: 'enqueued' | 'duplicate'; runId: string };
+
+function dedupeHash(adapter: string, d: { repo: string; ref: string; commit: string }): string {
+  return createHash('sha256').update(`${adapter}\0${d.repo}\0${d.ref}\0${d.commit}`).digest('hex');
+}
+
+/** A UUID-shaped id derived from the dedupe hash, so the same run always gets the same id. */
+function uuidFromHash(h: string): string {
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export async function enqueueRun(
+  deps: { queues: RunQueues; redis: Redis; keys: Keys; log: Logger; now: () => Date },
+  req: EnqueueRequest,
+): Promise<EnqueueResult> {
+  const hash = req.dedupe ? dedupeHash(req.adapter, req.dedupe) : null;
+  const runId = hash ? uuidFromHash(hash) : randomUUID();
+  const markKey = hash ? deps.keys.dedupe(hash) : null;
+  if (markKey && (await deps.redis.exists(markKey)) === 1) return { status: 'duplicate', runId };
+
+  const subject: RunSubject = { ...req.subject, id: runId, adapter: req.adapter, queued_at: deps.now().toISOString() };
+  const data: RunJobData = { subject, trigger: req.trigger };
+  // The job id is the run id: adding it again while it exists is a no-op, which covers a crash
+  // between adding the job and setting the mark.
+  await deps.queues.queue(req.adapter).add('run', data, {
+    jobId: runId,
+    attempts: 1,
+    removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 30 * 24 * 3600, count: 10_000 },
+  });
+  if (markKey) await deps.redis.set(markKey, runId, 'EX', DEDUPE_TTL_SECONDS);
+  await publishRunUpdate(deps.redis, deps.keys.runUpdates, { subject, state: 'queued', at: subject.queued_at, attempts: 0 });
+  deps.log.info({ runId, adapter: req.adapter, repo: subject.repo, ref: subject.ref, commit: subject.commit }, 'run queued');
+  return { status: 'enqueued', runId };
+}
