@@ -1,0 +1,281 @@
+/**
+ * Drive one adapter run (reference cib.md §4.1): spawn the adapter without a shell, write the
+ * trigger message as one line and close stdin, read `triggered` then `finished` from stdout, keep
+ * stderr as the bounded run log, and enforce the time limit and cancellation by killing the whole
+ * process group (SIGTERM, then SIGKILL after a grace period).
+ *
+ * A failed, broken or stuck adapter is a value: runAdapter resolves for every adapter behaviour.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { execa } from 'execa';
+import type { Logger } from 'pino';
+import type { AdapterConfig } from '../shared/config.ts';
+import type { RunResult } from '../shared/run.ts';
+import type { TriggerMessage } from '../shared/trigger-message.ts';
+import { parseResponseLine, quoteLine } from './adapter-response.ts';
+import type { TriggeredResponse } from './adapter-response.ts';
+import { LogBuffer } from './log-buffer.ts';
+
+export type AdapterOutcome = {
+  result: RunResult;
+  /** Null when the adapter reported success or failure; otherwise what went wrong. */
+  reason: string | null;
+  adapterRunId: string | null;
+  infoUrl: string | null;
+  /** Null if the adapter was killed by a signal or never started. */
+  exitCode: number | null;
+  signal: string | null;
+  /** stderr, bounded: head + "… N bytes omitted …" + tail. */
+  log: string;
+  startedAt: string;
+  finishedAt: string;
+};
+
+export type Triggered = { adapterRunId: string; infoUrl: string | null; at: string };
+
+export type RunAdapterOptions = {
+  adapter: AdapterConfig;
+  message: TriggerMessage;
+  /** The complete base environment of the child; adapter.env and adapter.sensitiveEnv go on top. */
+  env: Readonly<Record<string, string>>;
+  timeoutMs: number;
+  /** Time between SIGTERM and SIGKILL. */
+  killGraceMs: number;
+  logLimitBytes: number;
+  /** Aborting it cancels the run (result 'cancelled'; a string reason becomes the outcome's reason). */
+  signal?: AbortSignal;
+  log: Logger;
+  onTriggered?: (t: Triggered) => void | Promise<void>;
+  onStderr?: (chunk: string) => void;
+};
+
+/** A stdout line longer than this without a newline is a protocol error (responses are tiny). */
+const MAX_LINE_BYTES = 1024 * 1024;
+/** Largest delay Node timers (and execa) accept. */
+const MAX_DELAY = 2 ** 31 - 1;
+
+export async function runAdapter(opts: RunAdapterOptions): Promise<AdapterOutcome> {
+  const startedAt = new Date().toISOString();
+  const { adapter, log } = opts;
+  if (opts.signal?.aborted) {
+    log.info({ adapter: adapter.name }, 'run cancelled before the adapter started');
+    return { ...emptyOutcome(startedAt), result: 'cancelled', reason: cancelReason(opts.signal) };
+  }
+  const config = await writeConfigFile(adapter);
+  try {
+    return await drive(opts, startedAt, config?.env ?? {});
+  } finally {
+    await config?.remove();
+  }
+}
+
+async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Record<string, string>): Promise<AdapterOutcome> {
+  const { adapter, log } = opts;
+  const logBuffer = new LogBuffer(opts.logLimitBytes);
+  const subprocess = execa(adapter.command, [], {
+    env: { ...opts.env, ...adapter.env, ...adapter.sensitiveEnv, ...configVars },
+    extendEnv: false,
+    shell: false,
+    input: `${JSON.stringify(opts.message)}\n`,
+    buffer: false,
+    reject: false,
+    killDescendants: true,
+    cleanup: true,
+    timeout: clampDelay(opts.timeoutMs),
+    forceKillAfterDelay: clampDelay(opts.killGraceMs),
+    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+  });
+
+  // Shared with the stream callbacks below (a plain object, so TypeScript does not narrow it away).
+  const st: { lineNo: number; triggered: TriggeredResponse | null; finished: 'success' | 'failure' | null; protocolError: string | null } = {
+    lineNo: 0,
+    triggered: null,
+    finished: null,
+    protocolError: null,
+  };
+  let onTriggeredDone: Promise<void> = Promise.resolve();
+
+  const fail = (reason: string): void => {
+    st.protocolError = reason;
+    log.warn({ adapter: adapter.name, reason }, 'adapter broke the protocol; stopping it');
+    subprocess.kill(); // SIGTERM to the group, SIGKILL after the grace period
+  };
+
+  const handleLine = (raw: string): void => {
+    if (st.protocolError !== null) return;
+    st.lineNo += 1;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (st.finished !== null) {
+      fail(`adapter wrote more than two lines: line ${st.lineNo} is ${quoteLine(line)}`);
+      return;
+    }
+    const parsed = parseResponseLine(line, st.lineNo, st.triggered === null ? 'triggered' : 'finished');
+    if (!parsed.ok) {
+      fail(parsed.reason);
+    } else if (parsed.response.response === 'triggered') {
+      st.triggered = parsed.response;
+      const t: Triggered = { adapterRunId: st.triggered.run_id.id, infoUrl: st.triggered.info_url ?? null, at: new Date().toISOString() };
+      log.info({ adapter: adapter.name, adapterRunId: t.adapterRunId, infoUrl: t.infoUrl }, 'adapter triggered');
+      const onTriggered = opts.onTriggered;
+      if (onTriggered) {
+        onTriggeredDone = Promise.resolve()
+          .then(() => onTriggered(t))
+          .catch((err: unknown) => log.warn({ err }, 'onTriggered callback failed'));
+      }
+    } else {
+      st.finished = parsed.response.result;
+      log.info({ adapter: adapter.name, result: st.finished }, 'adapter reported a result');
+    }
+  };
+
+  const outDecoder = new StringDecoder('utf8');
+  let pending = '';
+  subprocess.stdout.on('data', (chunk: Buffer) => {
+    if (st.protocolError !== null) return;
+    pending += outDecoder.write(chunk);
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0 && st.protocolError === null) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      handleLine(line);
+    }
+    if (st.protocolError !== null) pending = '';
+    else if (Buffer.byteLength(pending) > MAX_LINE_BYTES) {
+      fail(`line ${st.lineNo + 1} of adapter output is longer than ${MAX_LINE_BYTES} bytes: ${quoteLine(pending)}`);
+      pending = '';
+    }
+  });
+
+  const errDecoder = new StringDecoder('utf8');
+  subprocess.stderr.on('data', (chunk: Buffer) => {
+    logBuffer.append(chunk);
+    const onStderr = opts.onStderr;
+    if (!onStderr) return;
+    const text = errDecoder.write(chunk);
+    if (text === '') return;
+    try {
+      onStderr(text);
+    } catch (err) {
+      log.warn({ err }, 'onStderr callback failed');
+    }
+  });
+
+  // Once the adapter exits, nothing it left behind may live on: SIGKILL its process group. If a
+  // descendant escaped the group and still holds stdout/stderr open, stop waiting for them.
+  let streamTimer: NodeJS.Timeout | undefined;
+  subprocess.nodeChildProcess.once('exit', () => {
+    if (subprocess.pid === undefined) return;
+    subprocess.kill('SIGKILL');
+    streamTimer = setTimeout(() => {
+      log.warn({ adapter: adapter.name }, 'adapter output still open after it exited; closing it');
+      subprocess.stdout.destroy();
+      subprocess.stderr.destroy();
+    }, clampDelay(opts.killGraceMs) + 1000);
+  });
+
+  log.info({ adapter: adapter.name, command: adapter.command, pid: subprocess.pid }, 'adapter started');
+  const res = await subprocess;
+  clearTimeout(streamTimer);
+  if (st.protocolError === null) {
+    pending += outDecoder.end();
+    if (pending !== '') handleLine(pending);
+  }
+  await onTriggeredDone;
+
+  const outcome: AdapterOutcome = {
+    ...emptyOutcome(startedAt),
+    adapterRunId: st.triggered?.run_id.id ?? null,
+    infoUrl: st.triggered?.info_url ?? null,
+    exitCode: res.exitCode ?? null,
+    signal: res.signal ?? null,
+    log: logBuffer.toString(),
+    finishedAt: new Date().toISOString(),
+  };
+  const spawnFailed = subprocess.pid === undefined;
+  const killed = res.isForcefullyTerminated ? `; it ignored SIGTERM and was killed with SIGKILL after ${formatDuration(opts.killGraceMs)}` : '';
+  const [result, reason]: [RunResult, string | null] = spawnFailed
+    ? ['error', `could not start adapter ${adapter.command}: ${spawnError(res.code, res.originalMessage)}`]
+    : st.protocolError !== null
+      ? ['error', st.protocolError]
+      : st.finished !== null
+        ? [st.finished, null]
+        : res.timedOut
+          ? ['timeout', `adapter exceeded time limit of ${formatDuration(opts.timeoutMs)}${killed}`]
+          : res.isCanceled
+            ? ['cancelled', opts.signal ? cancelReason(opts.signal) : 'run was cancelled']
+            : ['error', earlyEnd(outcome.exitCode, outcome.signal, st.triggered !== null)];
+  if (st.finished !== null && (res.timedOut || res.isCanceled)) {
+    log.warn({ adapter: adapter.name }, 'adapter reported a result but did not exit in time; keeping the reported result');
+  }
+  log.info({ adapter: adapter.name, result, reason, exitCode: outcome.exitCode, signal: outcome.signal }, 'adapter run ended');
+  return { ...outcome, result, reason };
+}
+
+function emptyOutcome(startedAt: string): AdapterOutcome {
+  return {
+    result: 'error',
+    reason: null,
+    adapterRunId: null,
+    infoUrl: null,
+    exitCode: null,
+    signal: null,
+    log: '',
+    startedAt,
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+/** Why a run that did not report a result ended. */
+function earlyEnd(exitCode: number | null, signal: string | null, wasTriggered: boolean): string {
+  const stage = wasTriggered ? 'after its triggered line, before writing a finished line' : 'before writing a triggered line';
+  if (signal !== null) return `adapter was killed by ${signal} ${stage}`;
+  if (exitCode !== null && exitCode !== 0) return `adapter exited with code ${exitCode} ${stage}`;
+  return wasTriggered
+    ? 'adapter exited after its triggered line without writing a finished line'
+    : 'adapter exited without writing any response (expected a triggered line)';
+}
+
+function spawnError(code: string | undefined, message: string | undefined): string {
+  const hint = code === 'ENOENT' ? ' (no such file, or not found on PATH)' : code === 'EACCES' ? ' (not executable)' : '';
+  return `${code ?? 'error'}${hint}: ${message ?? 'unknown error'}`;
+}
+
+function cancelReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  if (typeof r === 'string') return r;
+  if (r instanceof Error && r.name !== 'AbortError' && r.message !== '') return r.message;
+  return 'run was cancelled';
+}
+
+/** "30s", "1h", "2m30s", "1.5s", "300ms". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms % 1000 !== 0) return `${ms / 1000}s`;
+  let s = ms / 1000;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  return `${h > 0 ? `${h}h` : ''}${m > 0 ? `${m}m` : ''}${s > 0 ? `${s}s` : ''}`;
+}
+
+function clampDelay(ms: number): number {
+  return Math.min(MAX_DELAY, Math.max(0, Math.round(ms)));
+}
+
+/** The adapter's inline `config`, as JSON in a private temp file named by `config_env`. */
+async function writeConfigFile(adapter: AdapterConfig): Promise<{ env: Record<string, string>; remove: () => Promise<void> } | null> {
+  if (adapter.config == null || adapter.configEnv === null || adapter.configEnv === '') return null;
+  const dir = await mkdtemp(join(tmpdir(), 'cibq-adapter-'));
+  const file = join(dir, 'config.json');
+  try {
+    await writeFile(file, `${JSON.stringify(adapter.config)}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return { env: { [adapter.configEnv]: file }, remove: () => rm(dir, { recursive: true, force: true }) };
+}

@@ -1,0 +1,90 @@
+/**
+ * A run's log kept in bounded memory: the first and the last bytes of what the adapter wrote to
+ * stderr, with a marker line saying how much was left out in between. An adapter that writes
+ * gigabytes costs at most `limitBytes` (plus the marker) of memory and storage.
+ */
+
+/** Room kept for the marker line, so head + marker + tail never exceeds the limit. */
+const MARKER_RESERVE = 64;
+
+export function omittedMarker(bytes: number): string {
+  return `\n… ${bytes} bytes omitted …\n`;
+}
+
+export class LogBuffer {
+  readonly #limit: number;
+  readonly #headLimit: number;
+  readonly #tailLimit: number;
+  /** Bytes kept after the head: enough to return a log of up to #limit bytes unchanged. */
+  readonly #tailKeep: number;
+  readonly #head: Buffer[] = [];
+  #headBytes = 0;
+  /** Chunks after the head; their total may exceed #tailKeep by less than one chunk. */
+  #tail: Buffer[] = [];
+  #tailBytes = 0;
+  #totalBytes = 0;
+
+  /** Below about 64 bytes only the marker is kept once the log overflows. */
+  constructor(limitBytes: number) {
+    if (!Number.isInteger(limitBytes) || limitBytes < 0) throw new RangeError(`log limit must be a non-negative integer, got ${limitBytes}`);
+    const budget = Math.max(0, limitBytes - MARKER_RESERVE);
+    this.#headLimit = Math.ceil(budget / 2);
+    this.#tailLimit = budget - this.#headLimit;
+    this.#tailKeep = limitBytes - this.#headLimit;
+    this.#limit = limitBytes;
+  }
+
+  /** Bytes appended so far, kept or not. */
+  get totalBytes(): number {
+    return this.#totalBytes;
+  }
+
+  append(chunk: string | Buffer): void {
+    let buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    if (buf.length === 0) return;
+    this.#totalBytes += buf.length;
+    if (this.#headBytes < this.#headLimit) {
+      const take = Math.min(buf.length, this.#headLimit - this.#headBytes);
+      this.#head.push(Buffer.from(buf.subarray(0, take))); // a copy: do not pin the whole chunk
+      this.#headBytes += take;
+      buf = buf.subarray(take);
+      if (buf.length === 0) return;
+    }
+    if (buf.length > this.#tailKeep) buf = Buffer.from(buf.subarray(buf.length - this.#tailKeep));
+    this.#tail.push(buf);
+    this.#tailBytes += buf.length;
+    // Drop whole chunks that lie entirely before the kept window.
+    while (this.#tail.length > 1 && this.#tailBytes - this.#tail[0]!.length >= this.#tailKeep) {
+      this.#tailBytes -= this.#tail.shift()!.length;
+    }
+  }
+
+  /** The log as text: everything if it fits the limit, else head + marker + tail. */
+  toString(): string {
+    const head = Buffer.concat(this.#head);
+    const tail = Buffer.concat(this.#tail);
+    if (this.#totalBytes <= this.#limit) return Buffer.concat([head, tail]).toString('utf8');
+    const tailKept = trimLeadingContinuation(tail.subarray(Math.max(0, tail.length - this.#tailLimit)));
+    const headKept = trimTrailingPartial(head);
+    const omitted = this.#totalBytes - headKept.length - tailKept.length;
+    return headKept.toString('utf8') + omittedMarker(omitted) + tailKept.toString('utf8');
+  }
+}
+
+/** Skip UTF-8 continuation bytes at the start, so a character cut in half does not show as garbage. */
+function trimLeadingContinuation(b: Buffer): Buffer {
+  let i = 0;
+  while (i < b.length && i < 4 && (b[i]! & 0xc0) === 0x80) i++;
+  return b.subarray(i);
+}
+
+/** Drop an incomplete UTF-8 sequence at the end. */
+function trimTrailingPartial(b: Buffer): Buffer {
+  for (let back = 1; back <= Math.min(4, b.length); back++) {
+    const byte = b[b.length - back]!;
+    if ((byte & 0xc0) === 0x80) continue; // continuation: keep looking for the lead byte
+    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return need > back ? b.subarray(0, b.length - back) : b;
+  }
+  return b;
+}
