@@ -1,0 +1,134 @@
+/**
+ * Folds one run update into the `runs` table. Updates arrive at least once and in any order (several
+ * workers, retries, a reporter restart replaying its queue), so applying them is idempotent and
+ * order-independent:
+ * - the first update seen for a run creates its row from the subject it carries;
+ * - the state only moves forward (`stateRank`);
+ * - result, reason, exit code and finish time are set once, by the first `finished` update;
+ * - triggered_at / started_at are the earliest time seen for those states;
+ * - attempts is the largest seen; adapter run id, info URL, worker and trigger fill in when unknown,
+ *   and are replaced only by an update at least as new (attempt, then state) as the row;
+ * - the log is replaced by a longer log of the same attempt, or any log of a later attempt.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import { stateRank, type RunUpdate } from '../shared/run.ts';
+import { getRunRow, RunRow } from './store/runs.ts';
+
+/** Normalizes an ISO 8601 time so that text order is time order in SQLite. */
+function iso(s: string): string {
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) throw new Error(`invalid timestamp ${JSON.stringify(s)}`);
+  return d.toISOString();
+}
+
+function earliest(a: string | null, b: string): string {
+  return a === null || b < a ? b : a;
+}
+
+function rowFromSubject(u: RunUpdate): RunRow {
+  const s = u.subject;
+  const queuedAt = iso(s.queued_at);
+  return {
+    id: s.id,
+    adapter: s.adapter,
+    adapter_run_id: null,
+    info_url: null,
+    repo: s.repo,
+    repo_name: s.repo_name,
+    event_type: s.event_type,
+    ref: s.ref,
+    patch: s.patch,
+    title: s.title,
+    author: s.author,
+    commit_oid: s.commit,
+    private: s.private ? 1 : 0,
+    state: 'queued',
+    result: null,
+    reason: null,
+    exit_code: null,
+    queued_at: queuedAt,
+    triggered_at: null,
+    started_at: null,
+    finished_at: null,
+    attempts: 0,
+    worker: null,
+    trigger_json: null,
+    log: null,
+    updated_at: queuedAt,
+  };
+}
+
+/** The row after applying `u` to `cur` (pure). */
+export function mergeUpdate(cur: RunRow, u: RunUpdate): RunRow {
+  const at = iso(u.at);
+  const next: RunRow = { ...cur };
+  const uAttempts = u.attempts ?? cur.attempts;
+  const attemptCmp = Math.sign(uAttempts - cur.attempts);
+  const cmp = attemptCmp !== 0 ? attemptCmp : Math.sign(stateRank(u.state) - stateRank(cur.state));
+
+  if (stateRank(u.state) > stateRank(cur.state)) next.state = u.state;
+  if (u.state === 'triggered') next.triggered_at = earliest(cur.triggered_at, at);
+  if (u.state === 'running') next.started_at = earliest(cur.started_at, at);
+  if (u.state === 'finished' && cur.finished_at === null) {
+    next.finished_at = at;
+    next.result = u.result ?? null;
+    next.reason = u.reason ?? null;
+    next.exit_code = u.exit_code ?? null;
+  }
+  next.attempts = Math.max(cur.attempts, u.attempts ?? 0);
+
+  const fill = <T>(current: T | null, incoming: T | null | undefined): T | null =>
+    incoming !== undefined && incoming !== null && (current === null || cmp >= 0) ? incoming : current;
+  next.adapter_run_id = fill(cur.adapter_run_id, u.adapter_run_id);
+  next.info_url = fill(cur.info_url, u.info_url);
+  next.worker = fill(cur.worker, u.worker === '' ? undefined : u.worker);
+  next.trigger_json = fill(cur.trigger_json, u.trigger);
+
+  if (u.log !== undefined) {
+    if (cur.log === null || attemptCmp > 0 || (attemptCmp === 0 && u.log.length > cur.log.length)) {
+      next.log = u.log;
+    }
+  }
+  return next;
+}
+
+function sameRow(a: RunRow, b: RunRow): boolean {
+  return (Object.keys(a) as (keyof RunRow)[]).every((k) => k === 'updated_at' || a[k] === b[k]);
+}
+
+const COLUMNS = Object.keys(RunRow.shape) as (keyof RunRow)[];
+
+function writeRow(db: DatabaseSync, row: RunRow, insert: boolean): void {
+  const values = COLUMNS.map((c) => row[c]);
+  if (insert) {
+    db.prepare(`INSERT INTO runs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`).run(...values);
+  } else {
+    const sets = COLUMNS.filter((c) => c !== 'id');
+    db.prepare(`UPDATE runs SET ${sets.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(
+      ...sets.map((c) => row[c]),
+      row.id,
+    );
+  }
+}
+
+/** Applies `u`; returns true when the stored run changed (or was created). */
+export function applyUpdate(db: DatabaseSync, u: RunUpdate): boolean {
+  const nested = db.isTransaction;
+  db.exec(nested ? 'SAVEPOINT apply_update' : 'BEGIN IMMEDIATE');
+  try {
+    const existing = getRunRow(db, u.subject.id);
+    const cur = existing ?? rowFromSubject(u);
+    const next = mergeUpdate(cur, u);
+    const changed = existing === null || !sameRow(cur, next);
+    if (changed) {
+      const at = iso(u.at);
+      next.updated_at = at > cur.updated_at ? at : cur.updated_at;
+      writeRow(db, next, existing === null);
+    }
+    db.exec(nested ? 'RELEASE apply_update' : 'COMMIT');
+    return changed;
+  } catch (e) {
+    db.exec(nested ? 'ROLLBACK TO apply_update; RELEASE apply_update' : 'ROLLBACK');
+    throw e;
+  }
+}

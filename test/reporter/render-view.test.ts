@@ -1,0 +1,67 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  displayTime,
+  formatDuration,
+  repoFileName,
+  runDuration,
+  runFileName,
+  runStatus,
+  safeHttpUrl,
+  shortRef,
+  whence,
+} from '../../src/reporter/render-view.ts';
+
+describe('file names', () => {
+  test('run ids with path characters get no file name', () => {
+    assert.equal(runFileName('0f6c0e1a-7a2b-4c39-9a51-1c2d3e4f5a6b'), '0f6c0e1a-7a2b-4c39-9a51-1c2d3e4f5a6b.html');
+    for (const bad of ['../x', 'a/b', 'a\\b', '.hidden', '..', '', 'a b', 'x\0y', 'é']) {
+      assert.equal(runFileName(bad), null, JSON.stringify(bad));
+    }
+  });
+
+  test('repository pages are named by the rid without rad:, and only for well-formed rids', () => {
+    assert.equal(repoFileName('rad:z3gqcJUoA1n9HaHKufZs5FCSGazv5'), 'z3gqcJUoA1n9HaHKufZs5FCSGazv5.html');
+    for (const bad of ['z3gqcJUoA1n9HaHKufZs5FCSGazv5', 'rad:z3/../x', 'rad:', 'rad:zO0Il']) {
+      assert.equal(repoFileName(bad), null, bad);
+    }
+  });
+});
+
+test('only absolute http(s) URLs become links', () => {
+  assert.equal(safeHttpUrl('https://ci.example.org/r/1'), 'https://ci.example.org/r/1');
+  assert.equal(safeHttpUrl('http://ci.example.org'), 'http://ci.example.org/');
+  for (const bad of ['javascript:alert(1)', ' JaVaScRiPt:alert(1)', 'data:text/html,x', '/relative', 'file:///etc/passwd', 'nope', null]) {
+    assert.equal(safeHttpUrl(bad), null, String(bad));
+  }
+});
+
+test('status, refs and what was built read naturally', () => {
+  assert.deepEqual(runStatus({ state: 'finished', result: 'timeout' }), { label: 'timeout', cls: 'timeout' });
+  assert.deepEqual(runStatus({ state: 'running', result: null }), { label: 'running', cls: 'running' });
+  assert.deepEqual(runStatus({ state: 'finished', result: null }), { label: 'finished', cls: 'unknown' });
+  assert.equal(shortRef('refs/namespaces/z6MkAbc/refs/heads/feature/x'), 'feature/x');
+  assert.equal(shortRef('refs/tags/v1.0'), 'tag v1.0');
+  assert.equal(shortRef('refs/notes/x'), 'refs/notes/x');
+  assert.equal(whence({ event_type: 'push', ref: 'refs/heads/main', patch: null, title: null }), 'branch main');
+  assert.equal(whence({ event_type: 'push', ref: 'refs/tags/v2', patch: null, title: null }), 'tag v2');
+  assert.equal(
+    whence({ event_type: 'patch', ref: 'refs/heads/patches/x', patch: '1234567890'.repeat(4), title: 'Fix' }),
+    'patch 1234567: Fix',
+  );
+});
+
+test('times and durations', () => {
+  assert.equal(displayTime('2024-08-27T17:38:26.123Z'), '2024-08-27 17:38:26Z');
+  assert.equal(formatDuration(0), '0s');
+  assert.equal(formatDuration(65_000), '1m 05s');
+  assert.equal(formatDuration(3_725_000), '1h 02m');
+  const base = { queued_at: '2024-01-01T00:00:00Z', triggered_at: null, state: 'running' as const };
+  const now = new Date('2024-01-01T00:10:00Z');
+  assert.equal(runDuration({ ...base, started_at: null, finished_at: null }, now), null);
+  assert.equal(runDuration({ ...base, started_at: '2024-01-01T00:05:00Z', finished_at: null }, now), '5m 00s so far');
+  assert.equal(
+    runDuration({ ...base, state: 'finished', started_at: '2024-01-01T00:05:00Z', finished_at: '2024-01-01T00:05:42Z' }, now),
+    '42s',
+  );
+});
