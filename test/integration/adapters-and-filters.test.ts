@@ -132,4 +132,22 @@ describe('filters, triggers and misbehaving adapters', () => {
     assert.equal(none.code, 1);
     assert.match(none.stderr, /no run no-such-run/);
   });
+
+  test('cibq trigger enqueues a run by hand, filters-free, and asking again runs again', async () => {
+    const env = { REDIS_URL: p.redis.url, RAD_HOME: p.radHome };
+    const c = await push(p.alice.nid, 'unwatched-manual');
+    const r1 = await cibq(['trigger', '--repo', rid, '--branch', 'unwatched-manual', '--adapter', 'release', '--config', p.configFile], env);
+    assert.equal(r1.code, 0, r1.stderr);
+    const r2 = await cibq(['trigger', '--repo', rid, '--branch', 'unwatched-manual', '--adapter', 'release', '--json', '--config', p.configFile], env);
+    assert.equal(r2.code, 0, r2.stderr);
+    const id2 = (JSON.parse(r2.stdout) as { run_id: string }).run_id;
+    const runs = await finishedRuns(c, 2);
+    assert.deepEqual(runs.map((r) => r.id).sort(), [r1.stdout.trim(), id2].sort());
+    const sent = p.recorded().filter((r) => r.message.after === c);
+    assert.equal(sent.length, 2);
+    assert.equal(sent[0]?.message.branch, ns(p.alice.nid, 'refs/heads/unwatched-manual'));
+    const bad = await cibq(['trigger', '--repo', rid, '--config', p.configFile], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /exactly one of --branch NAME or --patch ID/);
+  });
 });

@@ -1,0 +1,74 @@
+/**
+ * The `cibq` executable as operators meet it: help everywhere, exit 2 with a message naming the
+ * problem for usage and config errors, and `config check` printing the resolved config with
+ * secrets masked.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cibq } from '../helpers/cli.ts';
+
+describe('cibq command line', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'cq-cli-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('--help works for the tool and every subcommand', async () => {
+    for (const args of [['--help'], ['producer', '--help'], ['worker', '--help'], ['reporter', '--help'], ['up', '--help'], ['config', 'check', '--help'], ['trigger', '--help'], ['runs', '--help']]) {
+      const r = await cibq(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, /Usage: cibq/);
+    }
+  });
+
+  test('unknown commands and flags exit 2 and say what is wrong', async () => {
+    const a = await cibq(['frobnicate']);
+    assert.equal(a.code, 2);
+    assert.match(a.stderr, /unknown command "frobnicate"/);
+    const b = await cibq(['worker', '--bogus']);
+    assert.equal(b.code, 2);
+    assert.match(b.stderr, /bogus/);
+    const c = await cibq(['producer']);
+    assert.equal(c.code, 2);
+    assert.match(c.stderr, /--config FILE or set CIBQ_CONFIG/);
+  });
+
+  test('a bad config exits 2 naming each key and its problem', async () => {
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'db: x.db\nmax_run_time: 1x\nfilters:\n  - !Brnch main\nadapters:\n  a: {}\ntriggers:\n  - { adapter: nope, filters: [] }\n');
+    const r = await cibq(['config', 'check', '--config', file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /max_run_time: .*1x/);
+    assert.match(r.stderr, /filters\[0\]: .*!Brnch/);
+    assert.match(r.stderr, /adapters\.a\.command/);
+    assert.match(r.stderr, /triggers\[0\]\.adapter: .*nope/);
+    const missing = await cibq(['config', 'check', '--config', path.join(dir, 'missing.yaml')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /missing\.yaml/);
+  });
+
+  test('config check prints the resolved config with secrets masked (CIBQ_CONFIG works too)', async () => {
+    const file = path.join(dir, 'good.yaml');
+    writeFileSync(file, [
+      'db: ci.db',
+      'default_adapter: native',
+      'adapters:',
+      '  native:',
+      '    command: /usr/bin/true',
+      '    sensitive_env: { TOKEN: hunter2-secret }',
+      'filters: [ !And [ !DefaultBranch, !Not !BranchDeleted ] ]',
+      '',
+    ].join('\n'));
+    const r = await cibq(['config', 'check'], { CIBQ_CONFIG: file, REDIS_URL: 'redis://:pa55word@127.0.0.1:6390' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout + r.stderr, /hunter2-secret|pa55word/);
+    const shown = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.equal(shown.db, path.join(dir, 'ci.db'));
+    assert.deepEqual(shown.filters, [{ And: ['DefaultBranch', { Not: 'BranchDeleted' }] }]);
+    assert.match(JSON.stringify(shown), /\*\*\*/);
+  });
+});
