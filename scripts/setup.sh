@@ -27,6 +27,8 @@ if ! command -v npm >/dev/null; then
   exit 1
 fi
 if [ ! -x node_modules/node/bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # `npm install` rather than `npm ci`: the lock file pins every version, but `npm ci` also demands
+  # lock entries for optional native packages of other platforms, which a registry mirror may lack.
+  npm install --no-audit --no-fund
 fi
 echo "setup: ready ($(node_modules/node/bin/node --version), $(redis-server --version | cut -d' ' -f3))" >&2

@@ -111,7 +111,7 @@ export class Producer {
       } catch (e) {
         const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
         this.#log.error({ err: coerceError(e), attempt, retryInMs: delay }, 'failed to handle node event; will retry');
-        await new Promise((r) => setTimeout(r, delay));
+        await this.#sleep(delay);
       }
     }
   }
@@ -202,10 +202,25 @@ export class Producer {
     }
   }
 
+  #wakeSleep: (() => void) | null = null;
+
+  /** A pause that ends early when the producer stops. */
+  async #sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.#wakeSleep = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.#wakeSleep = null;
+  }
+
   /** Idempotent: stops listening, lets the current item finish. */
   async close(): Promise<void> {
     if (this.#stopping) return this.#loop ?? undefined;
     this.#stopping = true;
+    this.#wakeSleep?.();
     await this.#sub.close();
     this.#wake?.();
     await this.#loop;

@@ -15,6 +15,7 @@ import type { RunSubject, RunUpdate } from '../shared/run.ts';
 import { publishRunUpdate } from '../shared/run-updates.ts';
 import { adapterBaseEnv } from './adapter-env.ts';
 import { runAdapter, type AdapterOutcome } from './adapter-process.ts';
+import { makeRedactor } from './redact.ts';
 import { Semaphore } from './semaphore.ts';
 
 export type WorkerDeps = {
@@ -128,18 +129,19 @@ export class RunWorker {
         await this.#publish({ ...base, state: 'running', at: t.at, adapter_run_id: t.adapterRunId, info_url: t.infoUrl });
       },
     });
+    const redact = makeRedactor(Object.values(adapter.sensitiveEnv));
     await this.#publish({
       ...base,
       state: 'finished',
       at: outcome.finishedAt,
       result: outcome.result,
-      reason: outcome.reason,
+      reason: outcome.reason === null ? null : redact(outcome.reason),
       exit_code: outcome.exitCode,
       adapter_run_id: outcome.adapterRunId,
       info_url: outcome.infoUrl,
-      log: outcome.log,
+      log: redact(outcome.log),
     });
-    log.info({ result: outcome.result, reason: outcome.reason, exitCode: outcome.exitCode }, 'run finished');
+    log.info({ result: outcome.result, reason: outcome.reason === null ? null : redact(outcome.reason), exitCode: outcome.exitCode }, 'run finished');
     return outcome;
   }
 
