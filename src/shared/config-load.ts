@@ -18,8 +18,11 @@ export type ParseConfigOptions = Readonly<{ path: string | null; env: Env; homeD
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const HOUR_MS = 3_600_000;
 const TOP_KEYS = ['db', 'report_dir', 'default_adapter', 'adapters', 'filters', 'triggers', 'max_run_time',
-  'queue_len_interval', 'status_update_interval_seconds', 'redis', 'node', 'worker'];
-const ADAPTER_KEYS = ['command', 'env', 'sensitive_env', 'config', 'config_env', 'timeout'];
+  'queue_len_interval', 'status_update_interval_seconds', 'redis', 'node', 'worker',
+  'supersede', 'kill_grace', 'drain_timeout', 'max_attempts', 'log_limit', 'keep_runs', 'report_private'];
+const ADAPTER_KEYS = ['command', 'env', 'sensitive_env', 'config', 'config_env', 'timeout', 'kill_grace', 'concurrency', 'supersede'];
+const DEFAULT_KILL_GRACE_MS = 10_000;
+const DEFAULT_LOG_LIMIT = 1024 * 1024;
 
 /** Reads and parses a configuration file; a missing or unreadable file is a ConfigError naming it. */
 export async function loadConfig(path: string, env: Env, homeDir: string): Promise<Config> {
@@ -49,11 +52,22 @@ export function parseConfig(text: string, opts: ParseConfigOptions): Config {
   const reportDir = readString(issues, top.report_dir, 'report_dir', false);
   const maxRunTimeMs = readDuration(issues, top.max_run_time, 'max_run_time') ?? HOUR_MS;
   const queueLenIntervalMs = readDuration(issues, top.queue_len_interval, 'queue_len_interval') ?? HOUR_MS;
+  const supersede = readBool(issues, top.supersede, 'supersede') ?? false;
+  const killGraceMs = readDuration(issues, top.kill_grace, 'kill_grace') ?? DEFAULT_KILL_GRACE_MS;
+  const drainTimeoutMs = readDuration(issues, top.drain_timeout, 'drain_timeout') ?? maxRunTimeMs;
+  const maxAttempts = readInt(issues, top.max_attempts, 'max_attempts', 1) ?? 2;
+  const logLimitBytes = readSize(issues, top.log_limit, 'log_limit') ?? DEFAULT_LOG_LIMIT;
+  const keepRuns = readInt(issues, top.keep_runs, 'keep_runs', 1);
+  const reportPrivate = readBool(issues, top.report_private, 'report_private') ?? false;
 
   const adapters: Record<string, AdapterConfig> = {};
   const declared = readMap(issues, top.adapters, 'adapters', null) ?? {};
   for (const [name, spec] of Object.entries(declared)) {
-    const a = readAdapter(issues, name, spec, maxRunTimeMs);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) {
+      issues.push({ path: `adapters.${name}`, message: 'adapter names may contain only letters, digits, ".", "_" and "-" (up to 64)' });
+      continue;
+    }
+    const a = readAdapter(issues, name, spec, maxRunTimeMs, killGraceMs);
     if (a !== null) adapters[name] = a;
   }
   const adapterDefined = (v: unknown, path: string): string | null => {
@@ -78,12 +92,13 @@ export function parseConfig(text: string, opts: ParseConfigOptions): Config {
   } else {
     (triggerList ?? []).forEach((t: unknown, i: number) => {
       const path = `triggers[${i}]`;
-      const m = readMap(issues, t, path, ['adapter', 'filters']);
+      const m = readMap(issues, t, path, ['adapter', 'filters', 'supersede']);
       if (m === null) return;
       const adapter = adapterDefined(m.adapter, `${path}.adapter`);
       if (m.filters === undefined) issues.push({ path: `${path}.filters`, message: 'required' });
       const fs: Filter[] = parseFilterList(m.filters, `${path}.filters`, issues);
-      if (adapter !== null) triggers.push({ adapter, filters: fs });
+      const triggerSupersede = readBool(issues, m.supersede, `${path}.supersede`);
+      if (adapter !== null) triggers.push({ adapter, filters: fs, supersede: triggerSupersede });
     });
   }
 
@@ -121,6 +136,13 @@ export function parseConfig(text: string, opts: ParseConfigOptions): Config {
     triggers,
     maxRunTimeMs,
     queueLenIntervalMs,
+    supersede,
+    killGraceMs,
+    drainTimeoutMs,
+    maxAttempts,
+    logLimitBytes,
+    keepRuns,
+    reportPrivate,
     redis: { url: redisUrl, prefix },
     node: { radHome, socket },
     worker: { concurrency },
@@ -148,6 +170,9 @@ export function maskedConfig(c: Config): unknown {
       config: a.config,
       config_env: a.configEnv,
       timeout: formatDuration(a.timeoutMs),
+      kill_grace: formatDuration(a.killGraceMs),
+      concurrency: a.concurrency,
+      supersede: a.supersede,
     };
   }
   return {
@@ -157,9 +182,16 @@ export function maskedConfig(c: Config): unknown {
     default_adapter: c.defaultAdapter,
     adapters,
     filters: c.filters.map(filterToJson),
-    triggers: c.triggers.map((t) => ({ adapter: t.adapter, filters: t.filters.map(filterToJson) })),
+    triggers: c.triggers.map((t) => ({ adapter: t.adapter, filters: t.filters.map(filterToJson), ...(t.supersede === null ? {} : { supersede: t.supersede }) })),
     max_run_time: formatDuration(c.maxRunTimeMs),
     queue_len_interval: formatDuration(c.queueLenIntervalMs),
+    supersede: c.supersede,
+    kill_grace: formatDuration(c.killGraceMs),
+    drain_timeout: formatDuration(c.drainTimeoutMs),
+    max_attempts: c.maxAttempts,
+    log_limit: c.logLimitBytes,
+    keep_runs: c.keepRuns,
+    report_private: c.reportPrivate,
     redis: { url: maskRedisUrl(c.redis.url), prefix: c.redis.prefix },
     node: { rad_home: c.node.radHome, socket: c.node.socket },
     worker: { concurrency: c.worker.concurrency },
@@ -191,7 +223,7 @@ function parseDocumentOrThrow(text: string, file: string | null): unknown {
   return value;
 }
 
-function readAdapter(issues: ConfigIssue[], name: string, spec: unknown, maxRunTimeMs: number): AdapterConfig | null {
+function readAdapter(issues: ConfigIssue[], name: string, spec: unknown, maxRunTimeMs: number, killGraceMs: number): AdapterConfig | null {
   const path = `adapters.${name}`;
   const before = issues.length;
   const m = readMap(issues, spec, path, ADAPTER_KEYS);
@@ -205,8 +237,11 @@ function readAdapter(issues: ConfigIssue[], name: string, spec: unknown, maxRunT
     issues.push({ path: `${path}.config_env`, message: 'required when config is set (names the variable that gets the config file path)' });
   }
   const timeoutMs = readDuration(issues, m.timeout, `${path}.timeout`) ?? maxRunTimeMs;
+  const grace = readDuration(issues, m.kill_grace, `${path}.kill_grace`) ?? killGraceMs;
+  const concurrency = readInt(issues, m.concurrency, `${path}.concurrency`, 1);
+  const supersede = readBool(issues, m.supersede, `${path}.supersede`);
   if (issues.length > before || command === null) return null;
-  return { name, command, env, sensitiveEnv, config, configEnv, timeoutMs };
+  return { name, command, env, sensitiveEnv, config, configEnv, timeoutMs, killGraceMs: grace, concurrency, supersede };
 }
 
 function checkRedisUrl(url: string | null | undefined, path: string, issues: ConfigIssue[]): string | null {
@@ -278,6 +313,39 @@ function readDuration(issues: ConfigIssue[], v: unknown, path: string): number |
     issues.push({ path, message: (e as Error).message });
   }
   return null;
+}
+
+function readBool(issues: ConfigIssue[], v: unknown, path: string): boolean | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'boolean') {
+    issues.push({ path, message: `expected true or false, found ${kindOf(v)}` });
+    return null;
+  }
+  return v;
+}
+
+function readInt(issues: ConfigIssue[], v: unknown, path: string, min: number): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    issues.push({ path, message: `expected a whole number ≥ ${min}, found ${kindOf(v)}` });
+    return null;
+  }
+  return v;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3 };
+
+/** A size in bytes: a number, or "512KiB", "1MiB", "2MB". */
+function readSize(issues: ConfigIssue[], v: unknown, path: string): number | null {
+  if (v === undefined || v === null) return null;
+  const m = typeof v === 'string' ? /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(v) : null;
+  const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+  const bytes = typeof v === 'number' ? v : m && unit !== undefined ? Number(m[1]) * unit : NaN;
+  if (!Number.isInteger(bytes) || bytes < 1024) {
+    issues.push({ path, message: `expected a size of at least 1KiB such as 1048576 or "1MiB", found ${kindOf(v)}` });
+    return null;
+  }
+  return bytes;
 }
 
 /** Environment variables: names to strings (YAML numbers and booleans are stringified). */

@@ -48,5 +48,8 @@ export function redisKeys(prefix: string) {
     snapshot: (rid: string) => `${prefix}:snapshot:${rid}`,
     /** Set once the producer recorded its first baseline of storage. */
     snapshotInitialized: `${prefix}:snapshot:initialized`,
+    /** Names of workers that announced themselves, and each one's record (with a TTL). */
+    workers: `${prefix}:workers`,
+    worker: (name: string) => `${prefix}:worker:${name}`,
   };
 }

@@ -121,8 +121,8 @@ export class RunWorker {
       message: trigger,
       env,
       timeoutMs: adapter.timeoutMs,
-      killGraceMs: this.#deps.killGraceMs ?? 10_000,
-      logLimitBytes: this.#deps.logLimitBytes ?? 1024 * 1024,
+      killGraceMs: this.#deps.killGraceMs ?? adapter.killGraceMs,
+      logLimitBytes: this.#deps.logLimitBytes ?? this.#deps.config.logLimitBytes,
       ...(signal ? { signal } : {}),
       log,
       onTriggered: async (t) => {

@@ -80,6 +80,9 @@ describe('parseConfig', () => {
       config: null,
       configEnv: null,
       timeoutMs: 3_600_000,
+      killGraceMs: 10_000,
+      concurrency: null,
+      supersede: null,
     });
     assert.deepEqual(c.adapters.native2?.config, { base_url: 'https://ci.example.org/state', state: '/srv/http', log: '/var/log/native.log' });
     assert.equal(c.adapters.native2?.configEnv, 'RADICLE_NATIVE_CI');
@@ -105,6 +108,46 @@ describe('parseConfig', () => {
     const fromYaml = parseConfig(CIB_EXAMPLE, opts);
     assert.deepEqual(fromJson.filters, fromYaml.filters);
     assert.deepEqual(fromJson.triggers, fromYaml.triggers);
+  });
+
+  test("cibq's run-control keys: supersede, kill_grace, drain_timeout, max_attempts, log_limit, keep_runs, report_private", () => {
+    const c = parseConfig(
+      [
+        'db: x.db',
+        'supersede: true',
+        'kill_grace: 3s',
+        'drain_timeout: 5m',
+        'max_attempts: 3',
+        'log_limit: 2MiB',
+        'keep_runs: 500',
+        'report_private: true',
+        'adapters:',
+        '  a: { command: /bin/true, concurrency: 1, supersede: false, kill_grace: 1s }',
+        '  b: { command: /bin/true }',
+        'triggers:',
+        '  - { adapter: b, filters: [ !Allow ], supersede: false }',
+      ].join('\n'),
+      opts,
+    );
+    assert.equal(c.supersede, true);
+    assert.equal(c.killGraceMs, 3000);
+    assert.equal(c.drainTimeoutMs, 300_000);
+    assert.equal(c.maxAttempts, 3);
+    assert.equal(c.logLimitBytes, 2 * 1024 * 1024);
+    assert.equal(c.keepRuns, 500);
+    assert.equal(c.reportPrivate, true);
+    assert.deepEqual([c.adapters.a?.concurrency, c.adapters.a?.supersede, c.adapters.a?.killGraceMs], [1, false, 1000]);
+    assert.deepEqual([c.adapters.b?.concurrency, c.adapters.b?.supersede, c.adapters.b?.killGraceMs], [null, null, 3000]);
+    assert.equal(c.triggers[0]?.supersede, false);
+    const d = parseConfig('db: x.db\nmax_run_time: 2h', opts);
+    assert.deepEqual([d.supersede, d.killGraceMs, d.drainTimeoutMs, d.maxAttempts, d.logLimitBytes, d.keepRuns, d.reportPrivate], [false, 10_000, 7_200_000, 2, 1024 * 1024, null, false]);
+    assert.deepEqual(errors('db: x.db\nsupersede: yes please\nmax_attempts: 0\nlog_limit: lots\nadapters:\n  "bad name": { command: x }\n  a: { command: x, concurrency: 0 }'), [
+      'supersede: expected true or false, found string "yes please"',
+      'max_attempts: expected a whole number ≥ 1, found number 0',
+      'log_limit: expected a size of at least 1KiB such as 1048576 or "1MiB", found string "lots"',
+      'adapters.bad name: adapter names may contain only letters, digits, ".", "_" and "-" (up to 64)',
+      'adapters.a.concurrency: expected a whole number ≥ 1, found number 0',
+    ]);
   });
 
   test('defaults', () => {

@@ -53,6 +53,9 @@ function adapterConfig(fixture: string, over: Partial<AdapterConfig> = {}): Adap
     config: null,
     configEnv: null,
     timeoutMs: TIMEOUT_MS,
+    killGraceMs: 300,
+    concurrency: null,
+    supersede: null,
     ...over,
   };
 }
