@@ -1,42 +1,16 @@
 /**
  * What the producer needs from node storage. `src/storage/storage.ts` implements it; keeping the
- * port small keeps the producer's dependencies explicit.
+ * port small keeps the producer's dependencies explicit and lets tests stand in for storage.
  */
-import type { PatchState } from '../shared/trigger-message.ts';
+import type { Identity } from '../storage/identity.ts';
+import type { PatchInfo } from '../storage/patch-info.ts';
 
-export type IdentityInfo = {
-  rid: string;
-  name: string;
-  description: string;
-  defaultBranch: string;
-  delegates: string[];
-  threshold: number;
-  private: boolean;
-};
-
-export type RevisionInfo = {
-  id: string;
-  author: string;
-  description: string;
-  base: string;
-  oid: string;
-  timestamp: number;
-};
-
-export type PatchInfo = {
-  id: string;
-  title: string;
-  author: string;
-  state: PatchState;
-  labels: string[];
-  assignees: string[];
-  revisions: RevisionInfo[];
-  latest: RevisionInfo;
-};
+export type { Identity as IdentityInfo } from '../storage/identity.ts';
+export type { PatchInfo, RevisionInfo } from '../storage/patch-info.ts';
 
 export interface StoragePort {
   listRepositories(): Promise<string[]>;
-  identity(rid: string): Promise<IdentityInfo>;
+  identity(rid: string): Promise<Identity>;
   resolveRef(rid: string, ref: string): Promise<string | null>;
   listRefs(rid: string): Promise<Map<string, string>>;
   peelToCommit(rid: string, oid: string): Promise<string | null>;
