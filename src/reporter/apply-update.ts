@@ -8,7 +8,9 @@
  * - triggered_at / started_at are the earliest time seen for those states;
  * - attempts is the largest seen; adapter run id, info URL, worker and trigger fill in when unknown,
  *   and are replaced only by an update at least as new (attempt, then state) as the row;
- * - the log is replaced by a longer log of the same attempt, or any log of a later attempt.
+ * - the log is replaced by a longer log of the same attempt, or any log of a later attempt; while the
+ *   row is not finished, also by a log of the same attempt at least as new as the row, and by the first
+ *   `finished` update's log (a bounded live log keeps its length while its tail moves on).
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { stateRank, type RunUpdate } from '../shared/run.ts';
@@ -85,7 +87,8 @@ export function mergeUpdate(cur: RunRow, u: RunUpdate): RunRow {
   next.trigger_json = fill(cur.trigger_json, u.trigger);
 
   if (u.log !== undefined) {
-    if (cur.log === null || attemptCmp > 0 || (attemptCmp === 0 && u.log.length > cur.log.length)) {
+    const newer = attemptCmp === 0 && cur.finished_at === null && (u.state === 'finished' || at >= cur.updated_at);
+    if (cur.log === null || attemptCmp > 0 || (attemptCmp === 0 && u.log.length > cur.log.length) || newer) {
       next.log = u.log;
     }
   }

@@ -6,14 +6,15 @@ import { runUntilSignal, type Service } from '../cli/lifecycle.ts';
 import type { Config } from '../shared/config.ts';
 import { connectRedis, redisKeys } from '../shared/redis.ts';
 import { RunQueues } from '../shared/run-queues.ts';
-import { queueLength } from '../shared/queue-length.ts';
+import { readLiveStatus } from './live-status.ts';
 import { openDb } from './store/open-db.ts';
 import { Reporter } from './run-reporter.ts';
 
 export const REPORTER_HELP = `Usage: cibq reporter [--config FILE] [--log-level LEVEL]
 
-Writes every run state change to the SQLite database (db) and regenerates the HTML reports and
-status.json in report_dir shortly after each change.`;
+Writes every run state change to the SQLite database (db), deletes finished runs beyond keep_runs
+per repository, and rewrites the HTML reports, JSON files and badges in report_dir that each change
+touches, shortly after it (a full regeneration once at start).`;
 
 export function startReporter(config: Config, log: Logger, version: string): Service & { reporter: Reporter } {
   const redis = connectRedis(config.redis, log, 'reporter');
@@ -28,9 +29,12 @@ export function startReporter(config: Config, log: Logger, version: string): Ser
     log,
     reportDir: config.reportDir,
     version,
-    queueLength: () => queueLength(queues, Object.keys(config.adapters)),
+    reportPrivate: config.reportPrivate,
+    keepRuns: config.keepRuns,
+    liveStatus: () => readLiveStatus(queues, Object.keys(config.adapters), queueRedis, keys),
   });
   reporter.start();
+  // A full regeneration once at start: catches up on changes made while stopped (retention, config).
   void reporter.writePages();
   let stopped: Promise<void> | null = null;
   return {

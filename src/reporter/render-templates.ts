@@ -1,6 +1,7 @@
 /**
  * Loads and compiles the report page templates (`templates/*.hbs`) into a private handlebars
- * instance, once per process. Templates only use `{{ }}` (escaped) output.
+ * instance, once per process. Templates only use `{{ }}` (escaped) output,
+ * never `{{{ }}}`: even the coloured log is a list of escaped text segments.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

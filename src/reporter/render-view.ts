@@ -5,19 +5,7 @@
  */
 import type { RunDetail } from './store/runs.ts';
 
-const SAFE_RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
-const RID = /^rad:(z[1-9A-HJ-NP-Za-km-z]+)$/;
-
-/** File name of a run's page, or null when the id has characters unsafe in a path. */
-export function runFileName(id: string): string | null {
-  return SAFE_RUN_ID.test(id) ? `${id}.html` : null;
-}
-
-/** File name of a repository's page (`<rid without rad:>.html`), or null for a malformed rid. */
-export function repoFileName(rid: string): string | null {
-  const m = RID.exec(rid);
-  return m?.[1] === undefined ? null : `${m[1]}.html`;
-}
+export { runFileName } from './report-paths.ts';
 
 /** The URL if it is an absolute http(s) URL, else null (never a javascript:, data: or relative link). */
 export function safeHttpUrl(url: string | null): string | null {

@@ -1,6 +1,8 @@
 /**
  * The reporter: reads run updates from Redis, writes them to SQLite idempotently, acknowledges them
- * only once written, and regenerates the report pages shortly after a change (coalesced).
+ * only once written, and shortly after a change (coalesced over `debounceMs`) applies retention to
+ * the repositories touched and rewrites only the pages the changed runs touch. The index page
+ * (queues, workers) is also refreshed every `indexIntervalMs`.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { Redis } from 'ioredis';
@@ -9,7 +11,10 @@ import { coerceError } from '../shared/coerce-error.ts';
 import type { Keys } from '../shared/redis.ts';
 import { RunUpdateReader } from '../shared/run-updates.ts';
 import { applyUpdate } from './apply-update.ts';
-import { writeReports } from './pages.ts';
+import type { LiveStatus } from './live-status.ts';
+import { writeReportChanges, writeReports, type ReportChanges, type ReportInfo } from './pages.ts';
+import { optimizeDb } from './store/open-db.ts';
+import { pruneRuns, type PrunedRun } from './store/retention.ts';
 
 export type ReporterDeps = {
   db: DatabaseSync;
@@ -19,10 +24,14 @@ export type ReporterDeps = {
   reportDir: string | null;
   reportPrivate?: boolean;
   version: string;
-  /** Runs waiting in the queues, for index.html and status.json. */
-  queueLength: () => Promise<number>;
+  /** Queue counts and live workers, for index.html and status.json. */
+  liveStatus: () => Promise<LiveStatus>;
+  /** Runs kept per repository (`keep_runs`), or null to keep all. */
+  keepRuns?: number | null;
   consumer?: string;
   debounceMs?: number;
+  /** How often index.html and status.json are rewritten without run changes (0: never). */
+  indexIntervalMs?: number;
 };
 
 export class Reporter {
@@ -32,6 +41,9 @@ export class Reporter {
   #stopping = false;
   #loop: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
+  #indexTimer: NodeJS.Timeout | null = null;
+  /** Changed runs not yet written to pages: run id → repository. */
+  #pending = new Map<string, string>();
   #writing: Promise<void> = Promise.resolve();
   #applied = 0;
   #waiters: { n: number; resolve: () => void }[] = [];
@@ -50,6 +62,13 @@ export class Reporter {
 
   start(): void {
     this.#loop ??= this.#run();
+    const every = this.#deps.indexIntervalMs ?? 30_000;
+    if (this.#deps.reportDir !== null && every > 0 && this.#indexTimer === null) {
+      this.#indexTimer = setInterval(() => {
+        this.#writing = this.#writing.then(() => this.#writeChanges({}));
+      }, every);
+      this.#indexTimer.unref();
+    }
   }
 
   async #run(): Promise<void> {
@@ -63,7 +82,12 @@ export class Reporter {
         }
         const batch = await this.#reader.read(500);
         let changed = false;
-        for (const u of batch.updates) if (applyUpdate(this.#deps.db, u)) changed = true;
+        for (const u of batch.updates) {
+          if (applyUpdate(this.#deps.db, u)) {
+            changed = true;
+            this.#pending.set(u.subject.id, u.subject.repo);
+          }
+        }
         await this.#reader.ack(batch.ids);
         this.#applied += batch.updates.length;
         if (batch.ids.length > 0) this.#notify();
@@ -96,21 +120,72 @@ export class Reporter {
     if (this.#deps.reportDir === null || this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      this.#writing = this.#writing.then(() => this.writePages());
+      this.#writing = this.#writing.then(() => this.#flush());
     }, this.#deps.debounceMs ?? 300);
   }
 
-  /** Regenerates the report pages now. */
-  async writePages(): Promise<void> {
+  async #info(): Promise<ReportInfo> {
+    const live = await this.#deps.liveStatus().catch((e: unknown) => {
+      this.#log.warn({ err: coerceError(e) }, 'cannot read queue counts and workers');
+      return { queueLength: 0, queues: [], workers: [] };
+    });
+    return {
+      version: this.#deps.version,
+      queueLength: live.queueLength,
+      queues: live.queues,
+      workers: live.workers,
+      now: new Date(),
+      ...(this.#deps.reportPrivate !== undefined ? { reportPrivate: this.#deps.reportPrivate } : {}),
+    };
+  }
+
+  #prune(repos?: Iterable<string>): PrunedRun[] {
+    const keep = this.#deps.keepRuns;
+    if (keep === undefined || keep === null) return [];
+    const pruned = pruneRuns(this.#deps.db, keep, repos);
+    if (pruned.length > 0) this.#log.info({ deleted: pruned.length, keepRuns: keep }, 'deleted old runs');
+    return pruned;
+  }
+
+  /** Applies retention to the repositories of the pending runs and rewrites the pages they touch. */
+  async #flush(): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = new Map();
+    try {
+      const removed = this.#prune(new Set(pending.values()));
+      await this.#writeChanges({ runIds: pending.keys(), removed });
+    } catch (e) {
+      this.#log.error({ err: coerceError(e) }, 'retention failed');
+    }
+  }
+
+  async #writeChanges(changes: ReportChanges): Promise<void> {
     if (this.#deps.reportDir === null) return;
     try {
-      const queueLength = await this.#deps.queueLength().catch(() => 0);
-      await writeReports(this.#deps.db, this.#deps.reportDir, {
-        version: this.#deps.version,
-        queueLength,
-        now: new Date(),
-        ...(this.#deps.reportPrivate !== undefined ? { reportPrivate: this.#deps.reportPrivate } : {}),
-      });
+      const stats = await writeReportChanges(this.#deps.db, this.#deps.reportDir, await this.#info(), changes);
+      this.#log.debug({ written: stats.written.length, removed: stats.removed.length }, 'report pages written');
+    } catch (e) {
+      this.#log.error({ err: coerceError(e) }, 'writing report pages failed');
+    }
+  }
+
+  /** Applies retention to every repository and regenerates every report page (after pending writes). */
+  writePages(): Promise<void> {
+    this.#writing = this.#writing.then(() => this.#writeAll());
+    return this.#writing;
+  }
+
+  async #writeAll(): Promise<void> {
+    try {
+      this.#prune();
+      optimizeDb(this.#deps.db);
+    } catch (e) {
+      this.#log.error({ err: coerceError(e) }, 'retention failed');
+    }
+    if (this.#deps.reportDir === null) return;
+    try {
+      const stats = await writeReports(this.#deps.db, this.#deps.reportDir, await this.#info());
+      this.#log.info({ written: stats.written.length, removed: stats.removed.length }, 'report regenerated');
     } catch (e) {
       this.#log.error({ err: coerceError(e) }, 'writing report pages failed');
     }
@@ -121,10 +196,12 @@ export class Reporter {
     if (this.#stopping) return;
     this.#stopping = true;
     await this.#loop;
+    if (this.#indexTimer) clearInterval(this.#indexTimer);
+    this.#indexTimer = null;
     if (this.#timer) {
       clearTimeout(this.#timer);
       this.#timer = null;
-      await this.writePages();
+      this.#writing = this.#writing.then(() => this.#flush());
     }
     await this.#writing;
   }

@@ -3,30 +3,12 @@ import assert from 'node:assert/strict';
 import {
   displayTime,
   formatDuration,
-  repoFileName,
   runDuration,
-  runFileName,
   runStatus,
   safeHttpUrl,
   shortRef,
   whence,
 } from '../../src/reporter/render-view.ts';
-
-describe('file names', () => {
-  test('run ids with path characters get no file name', () => {
-    assert.equal(runFileName('0f6c0e1a-7a2b-4c39-9a51-1c2d3e4f5a6b'), '0f6c0e1a-7a2b-4c39-9a51-1c2d3e4f5a6b.html');
-    for (const bad of ['../x', 'a/b', 'a\\b', '.hidden', '..', '', 'a b', 'x\0y', 'é']) {
-      assert.equal(runFileName(bad), null, JSON.stringify(bad));
-    }
-  });
-
-  test('repository pages are named by the rid without rad:, and only for well-formed rids', () => {
-    assert.equal(repoFileName('rad:z3gqcJUoA1n9HaHKufZs5FCSGazv5'), 'z3gqcJUoA1n9HaHKufZs5FCSGazv5.html');
-    for (const bad of ['z3gqcJUoA1n9HaHKufZs5FCSGazv5', 'rad:z3/../x', 'rad:', 'rad:zO0Il']) {
-      assert.equal(repoFileName(bad), null, bad);
-    }
-  });
-});
 
 test('only absolute http(s) URLs become links', () => {
   assert.equal(safeHttpUrl('https://ci.example.org/r/1'), 'https://ci.example.org/r/1');

@@ -45,4 +45,34 @@ CREATE INDEX runs_queued ON runs (queued_at DESC, id);
 CREATE INDEX runs_state ON runs (state);
 `,
   },
+  {
+    version: 2,
+    name: 'branch column, report and CLI indexes',
+    sql: `
+-- The branch a push run built (\`main\` for \`refs/namespaces/<nid>/refs/heads/main\`), NULL for tags and patches.
+-- Must agree with branchOf() in runs.ts.
+ALTER TABLE runs ADD COLUMN branch TEXT GENERATED ALWAYS AS (
+  CASE WHEN event_type = 'push' AND substr((CASE WHEN substr(ref, 1, 16) = 'refs/namespaces/' AND instr(substr(ref, 17), '/') > 0 THEN substr(ref, 17 + instr(substr(ref, 17), '/')) ELSE ref END), 1, 11) = 'refs/heads/' AND length((CASE WHEN substr(ref, 1, 16) = 'refs/namespaces/' AND instr(substr(ref, 17), '/') > 0 THEN substr(ref, 17 + instr(substr(ref, 17), '/')) ELSE ref END)) > 11
+       THEN substr((CASE WHEN substr(ref, 1, 16) = 'refs/namespaces/' AND instr(substr(ref, 17), '/') > 0 THEN substr(ref, 17 + instr(substr(ref, 17), '/')) ELSE ref END), 12) END
+) VIRTUAL;
+-- Every index ends with \`private\` so that pages, which leave out private runs, filter inside the index.
+-- Runs of a repository newest first (replaces runs_repo_queued of migration 1).
+DROP INDEX runs_repo_queued;
+CREATE INDEX runs_repo_queued ON runs (repo, queued_at DESC, id, private);
+-- Repositories and their run counts (index page, status.json).
+CREATE INDEX runs_private_repo ON runs (private, repo);
+-- The newest run (status.json latest_ci_run).
+CREATE INDEX runs_private_queued ON runs (private, queued_at DESC, id);
+-- Runs of a branch newest first, the latest run per branch (index page, badges, \`runs list --repo --branch\`).
+CREATE INDEX runs_repo_branch_queued ON runs (repo, branch, queued_at DESC, id, private) WHERE branch IS NOT NULL;
+CREATE INDEX runs_branch_queued ON runs (branch, queued_at DESC, id) WHERE branch IS NOT NULL;
+-- Runs of a patch newest first, the latest run per patch.
+CREATE INDEX runs_repo_patch_queued ON runs (repo, patch, queued_at DESC, id, private) WHERE patch IS NOT NULL;
+CREATE INDEX runs_patch_queued ON runs (patch, queued_at DESC, id) WHERE patch IS NOT NULL;
+-- Runs by result (\`runs list --result\`), and counts by result and state (status.json).
+CREATE INDEX runs_result_queued ON runs (result, queued_at DESC, id);
+CREATE INDEX runs_private_result ON runs (private, result);
+CREATE INDEX runs_private_state ON runs (private, state);
+`,
+  },
 ];

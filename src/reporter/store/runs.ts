@@ -39,6 +39,8 @@ export type RunRow = z.infer<typeof RunRow>;
 
 /** Everything the run page shows: the run record plus what only the page needs. */
 export type RunDetail = RunRecord & {
+  /** The branch a push run built, null for tags and patches (see branchOf). */
+  branch: string | null;
   title: string | null;
   author: string | null;
   private: boolean;
@@ -54,11 +56,33 @@ export type RunDetail = RunRecord & {
 export type RunFilter = {
   /** Only runs of this repository (`rad:z…`). */
   repo?: string;
+  /** Only push runs of this branch (`main`, not the full ref). */
+  branch?: string;
+  /** Only runs of this patch (full id). */
+  patch?: string;
+  /** Only finished runs with this result. */
+  result?: RunResult;
   /** At most this many runs (newest first). */
   limit?: number;
+  /** Skip this many runs first (pagination; needs no limit). */
+  offset?: number;
   /** Include runs of private repositories (default true; pages pass false unless configured). */
   includePrivate?: boolean;
 };
+
+/**
+ * The branch a push run built: `main` for `refs/heads/main` or `refs/namespaces/<nid>/refs/heads/main`;
+ * null for tags, other refs and patches. Agrees with the `branch` column of migration 2.
+ */
+export function branchOf(r: { event_type: 'push' | 'patch'; ref: string }): string | null {
+  if (r.event_type !== 'push') return null;
+  let local = r.ref;
+  if (local.startsWith('refs/namespaces/')) {
+    const slash = local.indexOf('/', 'refs/namespaces/'.length);
+    if (slash >= 0) local = local.slice(slash + 1);
+  }
+  return local.startsWith('refs/heads/') && local.length > 'refs/heads/'.length ? local.slice('refs/heads/'.length) : null;
+}
 
 export function parseRunRow(row: unknown): RunRow {
   const parsed = RunRow.safeParse(row);
@@ -98,6 +122,7 @@ export function runRecordOf(r: RunRecord): RunRecord {
 export function toRunDetail(r: RunRow): RunDetail {
   return {
     ...toRunRecord(r),
+    branch: branchOf(r),
     title: r.title,
     author: r.author,
     private: r.private === 1,
@@ -133,13 +158,21 @@ function listRunRows(db: DatabaseSync, filter: RunFilter = {}): RunRow[] {
     where.push('repo = ?');
     params.push(filter.repo);
   }
+  for (const key of ['branch', 'patch', 'result'] as const) {
+    const v = filter[key];
+    if (v !== undefined) {
+      where.push(`${key} = ?`);
+      params.push(v);
+    }
+  }
   if (filter.includePrivate === false) where.push('private = 0');
   let sql = 'SELECT * FROM runs';
   if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
   sql += ' ORDER BY queued_at DESC, id';
-  if (filter.limit !== undefined) {
-    sql += ' LIMIT ?';
-    params.push(Math.max(0, Math.floor(filter.limit)));
+  if (filter.limit !== undefined || filter.offset !== undefined) {
+    sql += ' LIMIT ? OFFSET ?';
+    params.push(filter.limit === undefined ? -1 : Math.max(0, Math.floor(filter.limit)));
+    params.push(Math.max(0, Math.floor(filter.offset ?? 0)));
   }
   return db.prepare(sql).all(...params).map(parseRunRow);
 }

@@ -1,0 +1,46 @@
+/**
+ * Retention (`keep_runs`): each repository keeps its newest `keepRuns` runs; older runs are
+ * deleted once finished (a run still queued or running is never deleted).
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import { z } from 'zod';
+
+/** What the report needs to know about a deleted run to remove and rewrite its pages. */
+export type PrunedRun = { id: string; repo: string; branch: string | null; patch: string | null };
+
+const Pruned = z.object({ id: z.string(), repo: z.string(), branch: z.string().nullable(), patch: z.string().nullable() });
+
+/**
+ * Deletes the finished runs beyond the newest `keepRuns` of each repository in `repos` (every
+ * repository when omitted), in one transaction; returns the deleted runs.
+ */
+export function pruneRuns(db: DatabaseSync, keepRuns: number, repos?: Iterable<string>): PrunedRun[] {
+  if (!Number.isInteger(keepRuns) || keepRuns < 0) throw new Error(`keep_runs must be a whole number, got ${keepRuns}`);
+  const nested = db.isTransaction;
+  db.exec(nested ? 'SAVEPOINT prune_runs' : 'BEGIN IMMEDIATE');
+  try {
+    const list =
+      repos === undefined
+        ? db.prepare('SELECT DISTINCT repo FROM runs').all().map((r) => z.object({ repo: z.string() }).parse(r).repo)
+        : [...new Set(repos)];
+    const select = db.prepare(
+      `SELECT id, repo, branch, patch FROM runs WHERE id IN (
+         SELECT id FROM runs WHERE repo = ? ORDER BY queued_at DESC, id LIMIT -1 OFFSET ?)
+       AND state = 'finished'`,
+    );
+    const del = db.prepare('DELETE FROM runs WHERE id = ?');
+    const pruned: PrunedRun[] = [];
+    for (const repo of list) {
+      for (const row of select.all(repo, keepRuns)) {
+        const p = Pruned.parse(row);
+        del.run(p.id);
+        pruned.push(p);
+      }
+    }
+    db.exec(nested ? 'RELEASE prune_runs' : 'COMMIT');
+    return pruned;
+  } catch (e) {
+    db.exec(nested ? 'ROLLBACK TO prune_runs; RELEASE prune_runs' : 'ROLLBACK');
+    throw e;
+  }
+}
