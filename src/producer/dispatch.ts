@@ -13,11 +13,11 @@ import { enqueueRun, type RunQueues } from '../shared/run-queues.ts';
 import type { TriggerMessage } from '../shared/trigger-message.ts';
 import { buildPatchTrigger, buildPushTrigger, isBuildError } from './build-trigger.ts';
 import { dedupeRef, resolvePatchEvent } from './ci-event-builder.ts';
-import { selectAdapters } from './select-adapters.ts';
+import { selectAdapters, type Selection } from './select-adapters.ts';
 import type { IdentityInfo, StoragePort } from './storage-port.ts';
 
 export type DispatchDeps = {
-  config: Pick<Config, 'filters' | 'defaultAdapter' | 'triggers' | 'adapters'>;
+  config: Pick<Config, 'filters' | 'defaultAdapter' | 'triggers' | 'adapters' | 'supersede'>;
   storage: StoragePort;
   queues: RunQueues;
   redis: Redis;
@@ -41,6 +41,21 @@ export function filterContext(storage: StoragePort, identity: IdentityInfo, e: C
       return c === null ? false : storage.hasFile(e.repo, c, path);
     },
   };
+}
+
+/**
+ * Whether runs of `adapter` started by this selection supersede older ones: the setting of the
+ * trigger that selected it (the first that did), else the adapter's, else the global one.
+ */
+export function supersedeFor(
+  config: Pick<Config, 'triggers' | 'adapters' | 'supersede'>,
+  adapter: string,
+  decisions: Selection['decisions'],
+): boolean {
+  const chosen = decisions.find((d) => d.adapter === adapter && d.decision.allowed);
+  const m = chosen ? /^triggers\[(\d+)\]$/.exec(chosen.source) : null;
+  const fromTrigger = m ? config.triggers[Number(m[1])]?.supersede : null;
+  return fromTrigger ?? config.adapters[adapter]?.supersede ?? config.supersede;
 }
 
 /** Reads what the event needs from storage; null with a reason when the event cannot be used. */
@@ -105,6 +120,7 @@ export async function dispatchEvent(deps: DispatchDeps, raw: CiEvent): Promise<D
         private: identity.private,
       },
       dedupe: { repo: event.repo, ref: dedupeRef(event), commit },
+      supersede: supersedeFor(deps.config, adapter, selection.decisions),
     });
     (r.status === 'enqueued' ? out.enqueued : out.duplicates).push(r.runId);
   }

@@ -7,6 +7,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Keys } from './redis.ts';
+import { cancelRun, controlKeys } from './run-control.ts';
 import type { RunJobData } from './run-job.ts';
 import type { RunSubject } from './run.ts';
 import { publishRunUpdate } from './run-updates.ts';
@@ -47,9 +48,14 @@ export type EnqueueRequest = {
   subject: Omit<RunSubject, 'id' | 'adapter' | 'queued_at'>;
   /** (repository, ref, commit) identity for deduplication; null for manual runs, which always run. */
   dedupe: { repo: string; ref: string; commit: string } | null;
+  /**
+   * Cancel the previous run of this adapter for the same repository and `dedupe.ref` (branch or
+   * patch), queued or running, in favour of this one. Ignored for manual runs (no `dedupe`).
+   */
+  supersede?: boolean;
 };
 
-export type EnqueueResult = { status: 'enqueued' | 'duplicate'; runId: string };
+export type EnqueueResult = { status: 'enqueued' | 'duplicate'; runId: string; superseded?: string };
 
 function dedupeHash(adapter: string, d: { repo: string; ref: string; commit: string }): string {
   return createHash('sha256').update(`${adapter}\0${d.repo}\0${d.ref}\0${d.commit}`).digest('hex');
@@ -82,5 +88,13 @@ export async function enqueueRun(
   if (markKey) await deps.redis.set(markKey, runId, 'EX', DEDUPE_TTL_SECONDS);
   await publishRunUpdate(deps.redis, deps.keys.runUpdates, { subject, state: 'queued', at: subject.queued_at, attempts: 0 });
   deps.log.info({ runId, adapter: req.adapter, repo: subject.repo, ref: subject.ref, commit: subject.commit }, 'run queued');
-  return { status: 'enqueued', runId };
+  if (!req.dedupe) return { status: 'enqueued', runId };
+  // The newest run per (adapter, repository, branch or patch), kept whether or not supersede is on.
+  const lineHash = createHash('sha256').update(`${req.adapter}\0${req.dedupe.repo}\0${req.dedupe.ref}`).digest('hex');
+  const previous = await deps.redis.set(controlKeys(deps.keys).latest(lineHash), runId, 'EX', DEDUPE_TTL_SECONDS, 'GET');
+  if (!req.supersede || previous === null || previous === runId) return { status: 'enqueued', runId };
+  const reason = `superseded by run ${runId} (commit ${subject.commit.slice(0, 12)})`;
+  const c = await cancelRun(deps, [req.adapter], previous, reason);
+  deps.log.info({ runId, previous, outcome: c.status }, 'superseding the previous run of this branch or patch');
+  return { status: 'enqueued', runId, superseded: previous };
 }

@@ -50,6 +50,10 @@ export type RunAdapterOptions = {
   log: Logger;
   onTriggered?: (t: Triggered) => void | Promise<void>;
   onStderr?: (chunk: string) => void;
+  /** Called with the adapter's pid (also its process group id) once it is spawned. */
+  onSpawn?: (pid: number) => void;
+  /** Masks secrets in each stdout line before it is parsed, quoted in a reason or logged. */
+  redact?: (s: string) => string;
 };
 
 /** A stdout line longer than this without a newline is a protocol error (responses are tiny). */
@@ -75,6 +79,7 @@ export async function runAdapter(opts: RunAdapterOptions): Promise<AdapterOutcom
 async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Record<string, string>): Promise<AdapterOutcome> {
   const { adapter, log } = opts;
   const logBuffer = new LogBuffer(opts.logLimitBytes);
+  const redact = opts.redact ?? ((s: string): string => s);
   const subprocess = execa(adapter.command, [], {
     env: { ...opts.env, ...adapter.env, ...adapter.sensitiveEnv, ...configVars },
     extendEnv: false,
@@ -107,7 +112,7 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
   const handleLine = (raw: string): void => {
     if (st.protocolError !== null) return;
     st.lineNo += 1;
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const line = redact(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
     if (st.finished !== null) {
       fail(`adapter wrote more than two lines: line ${st.lineNo} is ${quoteLine(line)}`);
       return;
@@ -144,7 +149,7 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
     }
     if (st.protocolError !== null) pending = '';
     else if (Buffer.byteLength(pending) > MAX_LINE_BYTES) {
-      fail(`line ${st.lineNo + 1} of adapter output is longer than ${MAX_LINE_BYTES} bytes: ${quoteLine(pending)}`);
+      fail(`line ${st.lineNo + 1} of adapter output is longer than ${MAX_LINE_BYTES} bytes: ${quoteLine(redact(pending))}`);
       pending = '';
     }
   });
@@ -177,6 +182,7 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
   });
 
   log.info({ adapter: adapter.name, command: adapter.command, pid: subprocess.pid }, 'adapter started');
+  if (subprocess.pid !== undefined) opts.onSpawn?.(subprocess.pid);
   const res = await subprocess;
   clearTimeout(streamTimer);
   if (st.protocolError === null) {

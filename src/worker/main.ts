@@ -1,21 +1,26 @@
 /** `cibq worker`: wiring only — config, logger, Redis, signals — around `RunWorker`. */
 import type { Logger } from 'pino';
 import { intFlag, parseCommand, stringFlag } from '../cli/args.ts';
-import { configFor, loggerFor, print, type CommandContext } from '../cli/context.ts';
+import { configFor, loggerFor, packageVersion, print, type CommandContext } from '../cli/context.ts';
 import { runUntilSignal, type Service } from '../cli/lifecycle.ts';
 import type { Config } from '../shared/config.ts';
+import { parseDuration } from '../shared/duration.ts';
 import { UsageError } from '../shared/errors.ts';
 import { connectRedis, redisKeys } from '../shared/redis.ts';
 import { RunWorker } from './run-worker.ts';
 
 export const WORKER_HELP = `Usage: cibq worker [--config FILE] [--concurrency N] [--adapters A,B] [--name NAME]
+                   [--lock-duration DURATION]
 
 Takes runs from the queues of the configured adapters (or only those named with --adapters) and
 drives each adapter over its stdin/stdout protocol. Any number of workers on any machines may share
-one Redis. The first SIGTERM/SIGINT stops taking runs and lets running ones finish; a second one
-cancels them.`;
+one Redis. The first SIGTERM/SIGINT stops taking runs and lets running ones finish for up to
+drain_timeout, then cancels them; a second one cancels them at once.
 
-export type WorkerOptions = { concurrency?: number; adapters?: string[]; name?: string };
+--lock-duration (default 30s) is how long a run stays locked to this worker without a renewal:
+if the worker dies, another one takes the run over after about twice this long.`;
+
+export type WorkerOptions = { concurrency?: number; adapters?: string[]; name?: string; lockDurationMs?: number; version?: string };
 
 export function startWorker(
   config: Config,
@@ -31,17 +36,21 @@ export function startWorker(
     connect: (name) => connectRedis(config.redis, log, name),
     keys: redisKeys(config.redis.prefix),
     processEnv: env,
+    version: packageVersion(),
     ...opts,
   });
   worker.start();
   let stopped: Promise<void> | null = null;
   return {
     worker,
-    stop: () =>
-      (stopped ??= (async () => {
+    stop: (force) => {
+      stopped ??= (async () => {
         await worker.close();
         redis.disconnect();
-      })()),
+      })();
+      if (force) void worker.close(true);
+      return stopped;
+    },
   };
 }
 
@@ -58,6 +67,17 @@ export function workerOptions(config: Config, p: ReturnType<typeof parseCommand>
   }
   const name = stringFlag(p, 'name');
   if (name !== undefined) opts.name = name;
+  const lock = stringFlag(p, 'lock-duration');
+  if (lock !== undefined) {
+    let ms: number;
+    try {
+      ms = parseDuration(lock);
+    } catch (e) {
+      throw new UsageError(`--lock-duration: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (ms < 100) throw new UsageError(`--lock-duration must be at least 100ms, got "${lock}"`);
+    opts.lockDurationMs = ms;
+  }
   return opts;
 }
 
@@ -65,6 +85,7 @@ export const WORKER_FLAGS = {
   concurrency: { type: 'string' },
   adapters: { type: 'string' },
   name: { type: 'string' },
+  'lock-duration': { type: 'string' },
 } as const;
 
 export async function workerMain(ctx: CommandContext): Promise<number> {

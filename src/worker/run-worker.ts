@@ -4,19 +4,24 @@
  * command and environment come only from this worker's own config, never from the job.
  */
 import os from 'node:os';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../shared/config.ts';
 import { coerceError } from '../shared/coerce-error.ts';
 import type { Keys } from '../shared/redis.ts';
+import { finalResult, pendingCancels, publishFinal } from '../shared/run-control.ts';
 import { RunJobData } from '../shared/run-job.ts';
-import type { RunSubject, RunUpdate } from '../shared/run.ts';
+import { RunQueues } from '../shared/run-queues.ts';
+import type { RunResult, RunSubject, RunUpdate } from '../shared/run.ts';
 import { publishRunUpdate } from '../shared/run-updates.ts';
+import type { WorkerInfo } from '../shared/worker-registry.ts';
 import { adapterBaseEnv } from './adapter-env.ts';
-import { runAdapter, type AdapterOutcome } from './adapter-process.ts';
-import { makeRedactor } from './redact.ts';
+import { formatDuration, runAdapter, type AdapterOutcome } from './adapter-process.ts';
+import { GroupWatchdog } from './group-watchdog.ts';
+import { RunLog } from './run-log.ts';
 import { Semaphore } from './semaphore.ts';
+import { WorkerControl } from './worker-control.ts';
 
 export type WorkerDeps = {
   config: Config;
@@ -33,7 +38,39 @@ export type WorkerDeps = {
   concurrency?: number;
   killGraceMs?: number;
   logLimitBytes?: number;
+  /** Shown by `cibq workers`. */
+  version?: string;
+  /**
+   * How long a job lock lasts without renewal (default 30s): a worker that vanished is noticed
+   * after about this long (plus up to one stalled-check interval, by default the same).
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  /** Overrides config.drainTimeoutMs. */
+  drainTimeoutMs?: number;
+  announceIntervalMs?: number;
 };
+
+/** One attempt of a run held by this worker. */
+type Attempt = {
+  runId: string;
+  adapter: string;
+  /** BullMQ's lock token of this attempt. */
+  token: string;
+  since: string;
+  /** Aborted to stop the run: cancel, supersede, drain timeout, or loss of the lock. */
+  controller: AbortController;
+  /** The worker no longer holds the run's lock: this attempt must not report a result. */
+  lost: boolean;
+  /** Holds a worker slot (its adapter may be running). */
+  started: boolean;
+  /** Put back in the queue instead of running (the worker is draining). */
+  requeue: boolean;
+  /** The adapter's process group, while it runs. */
+  pgid: number | null;
+};
+
+const DEFAULT_LOCK_MS = 30_000;
 
 /** Environment variables adapters never see: they carry cibq's own credentials. */
 const SECRET_ENV = ['REDIS_URL', 'CIBQ_REDIS_URL', 'CIBQ_REDIS_PASSWORD', 'REDISCLI_AUTH'];
@@ -46,6 +83,14 @@ export class RunWorker {
   readonly #workers: Worker[] = [];
   readonly #connections: Redis[] = [];
   readonly #slots: Semaphore;
+  readonly #concurrency: number;
+  /** Attempts this worker holds, by job id (= run id). */
+  readonly #running = new Map<string, Attempt>();
+  readonly #watchdog: GroupWatchdog;
+  readonly #queues: RunQueues;
+  readonly #control: WorkerControl;
+  readonly #startedAt = new Date().toISOString();
+  #stopping = false;
   #closing: Promise<void> | null = null;
 
   constructor(deps: WorkerDeps) {
@@ -53,41 +98,179 @@ export class RunWorker {
     this.name = deps.name ?? `${os.hostname()}-${process.pid}`;
     this.adapters = deps.adapters ?? Object.keys(deps.config.adapters);
     this.#log = deps.log.child({ component: 'worker', worker: this.name });
-    this.#slots = new Semaphore(deps.concurrency ?? deps.config.worker.concurrency);
+    this.#concurrency = deps.concurrency ?? deps.config.worker.concurrency;
+    this.#slots = new Semaphore(this.#concurrency);
+    this.#watchdog = new GroupWatchdog(this.#log);
+    this.#queues = new RunQueues(deps.redis, deps.keys);
+    this.#control = new WorkerControl({
+      redis: deps.redis,
+      subscriber: deps.connect('control'),
+      keys: deps.keys,
+      log: this.#log,
+      name: this.name,
+      info: () => this.info(),
+      runIds: () => [...this.#running.values()].filter((a) => !a.lost).map((a) => a.runId),
+      cancel: (runId, reason) => this.cancel(runId, reason),
+      ...(deps.announceIntervalMs !== undefined ? { announceIntervalMs: deps.announceIntervalMs } : {}),
+    });
   }
 
   start(): void {
-    const concurrency = this.#deps.concurrency ?? this.#deps.config.worker.concurrency;
+    const { config, keys } = this.#deps;
+    const lockDuration = this.#deps.lockDurationMs ?? DEFAULT_LOCK_MS;
+    this.#watchdog.start();
     for (const adapter of this.adapters) {
+      const cap = config.adapters[adapter]?.concurrency ?? null;
+      this.#applyGlobalConcurrency(adapter, cap);
       const connection = this.#deps.connect(`worker-${adapter}`);
       this.#connections.push(connection);
       const w = new Worker(
-        this.#deps.keys.runQueue(adapter),
-        (job: Job, _token?: string, signal?: AbortSignal) => this.#process(job, signal),
-        { connection, prefix: this.#deps.keys.bullPrefix, concurrency, maxStalledCount: 1 },
+        keys.runQueue(adapter),
+        (job: Job, token?: string, signal?: AbortSignal) => this.#process(job, token, signal),
+        {
+          connection,
+          prefix: keys.bullPrefix,
+          concurrency: Math.min(this.#concurrency, cap ?? Infinity),
+          lockDuration,
+          stalledInterval: this.#deps.stalledIntervalMs ?? lockDuration,
+          // A run whose worker vanished is retried until it has been started max_attempts times.
+          maxStalledCount: Math.max(0, config.maxAttempts - 1),
+        },
       );
       w.on('error', (err) => this.#log.debug({ err: { message: err.message } }, 'bullmq worker error'));
+      w.on('lockRenewalFailed', (jobIds) => {
+        for (const id of jobIds) {
+          const a = this.#running.get(id);
+          if (a) this.#lose(a, 'its lock could not be renewed (Redis unreachable for longer than the lock?)');
+        }
+      });
+      w.on('failed', (job, err) => {
+        if (job && err.message.includes('stalled more than allowable limit')) void this.#workerLost(job);
+      });
       this.#workers.push(w);
     }
-    this.#log.info({ adapters: this.adapters, concurrency }, 'worker started');
+    this.#control.start();
+    this.#log.info({ adapters: this.adapters, concurrency: this.#concurrency, lockDuration }, 'worker started');
+  }
+
+  /** What `cibq workers` shows about this worker. */
+  info(): WorkerInfo {
+    const now = new Date().toISOString();
+    return {
+      name: this.name,
+      host: os.hostname(),
+      pid: process.pid,
+      adapters: [...this.adapters],
+      concurrency: this.#concurrency,
+      version: this.#deps.version ?? '0.0.0',
+      running: [...this.#running.values()].filter((a) => !a.lost).map((a) => ({ run_id: a.runId, adapter: a.adapter, since: a.since })),
+      started_at: this.#startedAt,
+      seen_at: now,
+      state: this.#stopping ? 'draining' : 'running',
+    };
+  }
+
+  /** Cancels a run this worker holds (its adapter's group is stopped); false if it holds none. */
+  cancel(runId: string, reason: string): boolean {
+    const a = this.#running.get(runId);
+    if (!a || a.lost || a.controller.signal.aborted) return false;
+    a.controller.abort(reason);
+    return true;
+  }
+
+  #applyGlobalConcurrency(adapter: string, cap: number | null): void {
+    const q = this.#queues.queue(adapter);
+    (cap === null ? q.removeGlobalConcurrency() : q.setGlobalConcurrency(cap)).catch((e: unknown) =>
+      this.#log.warn({ adapter, err: coerceError(e) }, 'cannot set the adapter concurrency cap'),
+    );
+  }
+
+  /** This worker no longer holds the run's lock: stop the adapter, report nothing for this attempt. */
+  #lose(a: Attempt, why: string): void {
+    if (a.lost) return;
+    a.lost = true;
+    this.#log.warn({ runId: a.runId, why }, 'lost the run: stopping its adapter; another attempt will report it');
+    a.controller.abort(`worker ${this.name} lost the run: ${why}`);
+    this.#control.changed();
   }
 
   async #publish(u: RunUpdate): Promise<void> {
     await publishRunUpdate(this.#deps.redis, this.#deps.keys.runUpdates, u);
   }
 
-  async #process(job: Job, signal: AbortSignal | undefined): Promise<{ result: string }> {
+  /** Publishes the attempt's final update, unless it lost the lock or the run already has one. */
+  async #finish(a: Attempt, u: RunUpdate & { result: RunResult }): Promise<void> {
+    if (a.lost) return;
+    const status = await publishFinal(this.#deps.redis, this.#deps.keys, u, { adapter: a.adapter, token: a.token });
+    if (status === 'lock-lost') this.#lose(a, 'its lock had expired when the result was ready');
+    else if (status === 'already-final') this.#log.info({ runId: a.runId }, 'the run already had a final result; not reporting another');
+  }
+
+  /** A run that was started max_attempts times and each time lost its worker. */
+  async #workerLost(job: Job): Promise<void> {
+    const parsed = RunJobData.safeParse(job.data);
+    if (!parsed.success) return;
+    const n = job.stalledCounter;
+    const reason = `worker lost: the run was started ${n} time${n === 1 ? '' : 's'} and each time its worker stopped before finishing it (killed, crashed, or cut off from Redis for longer than the job lock); max_attempts is ${this.#deps.config.maxAttempts}`;
+    try {
+      await publishFinal(this.#deps.redis, this.#deps.keys, { subject: parsed.data.subject, state: 'finished', at: new Date().toISOString(), result: 'error', reason, attempts: n });
+      this.#log.warn({ runId: parsed.data.subject.id, attempts: n }, 'run failed: its workers were lost');
+    } catch (e) {
+      this.#log.error({ runId: parsed.data.subject.id, err: coerceError(e) }, 'cannot report a run whose workers were lost');
+    }
+  }
+
+  async #process(job: Job, token: string | undefined, bullSignal: AbortSignal | undefined): Promise<{ result: string }> {
     const parsed = RunJobData.safeParse(job.data);
     if (!parsed.success) {
       this.#log.error({ jobId: job.id, issues: parsed.error.issues }, 'job data is malformed; failing it');
       throw new UnrecoverableError('malformed job data');
     }
     const { subject, trigger } = parsed.data;
-    const release = await this.#slots.acquire();
+    const jobId = job.id ?? subject.id;
+    const previous = this.#running.get(jobId);
+    if (previous && previous.token !== token) this.#lose(previous, 'the run was handed out again after its lock expired');
+    const attempt: Attempt = {
+      runId: subject.id,
+      adapter: subject.adapter,
+      token: token ?? '',
+      since: new Date().toISOString(),
+      controller: new AbortController(),
+      lost: false,
+      started: false,
+      requeue: this.#stopping,
+      pgid: null,
+    };
+    bullSignal?.addEventListener('abort', () => attempt.controller.abort(bullSignal.reason), { once: true });
+    this.#running.set(jobId, attempt);
+    this.#control.changed();
     try {
-      return { result: (await this.#execute(job, subject, trigger, signal)).result };
+      const release = attempt.requeue ? null : await this.#slots.acquire(attempt.controller.signal);
+      if (attempt.requeue) {
+        // The worker began draining before the run got a slot: give it back for another worker.
+        release?.();
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      attempt.started = true;
+      try {
+        const done = await finalResult(this.#deps.redis, this.#deps.keys, subject.id);
+        if (done !== null) {
+          this.#log.info({ runId: subject.id, result: done }, 'run already has a final result; not running it again');
+          return { result: done };
+        }
+        const why = (await pendingCancels(this.#deps.redis, this.#deps.keys, [subject.id])).get(subject.id);
+        if (why !== undefined) attempt.controller.abort(why);
+        const outcome = await this.#execute(job, subject, trigger, attempt);
+        if (attempt.lost) throw new Error(`worker ${this.name} lost the lock on run ${subject.id}; another attempt reports it`);
+        return { result: outcome.result };
+      } finally {
+        if (attempt.pgid !== null) this.#watchdog.unwatch(attempt.pgid);
+        release?.();
+      }
     } finally {
-      release();
+      if (this.#running.get(jobId) === attempt) this.#running.delete(jobId);
+      this.#control.changed();
     }
   }
 
@@ -95,7 +278,7 @@ export class RunWorker {
     job: Job,
     subject: RunSubject,
     trigger: RunJobData['trigger'],
-    signal: AbortSignal | undefined,
+    attempt: Attempt,
   ): Promise<Pick<AdapterOutcome, 'result'>> {
     const log = this.#log.child({ runId: subject.id, adapter: subject.adapter });
     const attempts = job.attemptsMade + job.stalledCounter + 1;
@@ -104,7 +287,7 @@ export class RunWorker {
     if (!adapter) {
       const now = new Date().toISOString();
       const reason = `adapter "${subject.adapter}" is not configured on worker ${this.name}`;
-      await this.#publish({ ...base, state: 'finished', at: now, result: 'error', reason });
+      await this.#finish(attempt, { ...base, state: 'finished', at: now, result: 'error', reason });
       log.error(reason);
       return { result: 'error' };
     }
@@ -116,6 +299,14 @@ export class RunWorker {
       SECRET_ENV,
     );
     log.info({ repo: subject.repo, ref: subject.ref, commit: subject.commit }, 'run started');
+    let live: 'triggered' | 'running' = 'triggered'; // the state live log updates carry
+    const runLog = new RunLog({
+      secrets: Object.values(adapter.sensitiveEnv),
+      limitBytes: this.#deps.logLimitBytes ?? this.#deps.config.logLimitBytes,
+      job,
+      log,
+      publish: (text) => this.#publish({ ...base, state: live, at: new Date().toISOString(), log: text }),
+    });
     const outcome = await runAdapter({
       adapter,
       message: trigger,
@@ -123,14 +314,22 @@ export class RunWorker {
       timeoutMs: adapter.timeoutMs,
       killGraceMs: this.#deps.killGraceMs ?? adapter.killGraceMs,
       logLimitBytes: this.#deps.logLimitBytes ?? this.#deps.config.logLimitBytes,
-      ...(signal ? { signal } : {}),
+      signal: attempt.controller.signal,
+      onSpawn: (pid) => {
+        attempt.pgid = pid;
+        this.#watchdog.watch(pid, this.#deps.killGraceMs ?? adapter.killGraceMs);
+      },
       log,
+      onStderr: (chunk) => runLog.write(chunk),
+      redact: runLog.redact,
       onTriggered: async (t) => {
+        live = 'running';
         await this.#publish({ ...base, state: 'running', at: t.at, adapter_run_id: t.adapterRunId, info_url: t.infoUrl });
       },
     });
-    const redact = makeRedactor(Object.values(adapter.sensitiveEnv));
-    await this.#publish({
+    const redact = runLog.redact;
+    const finalLog = await runLog.finish();
+    await this.#finish(attempt, {
       ...base,
       state: 'finished',
       at: outcome.finishedAt,
@@ -139,19 +338,49 @@ export class RunWorker {
       exit_code: outcome.exitCode,
       adapter_run_id: outcome.adapterRunId,
       info_url: outcome.infoUrl,
-      log: redact(outcome.log),
+      log: finalLog,
     });
     log.info({ result: outcome.result, reason: outcome.reason === null ? null : redact(outcome.reason), exitCode: outcome.exitCode }, 'run finished');
     return outcome;
   }
 
-  /** Idempotent: stop taking jobs, wait for running ones, close connections. */
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      await Promise.all(this.#workers.map((w) => w.close().catch((e: unknown) => this.#log.warn({ err: coerceError(e) }, 'closing worker'))));
-      for (const c of this.#connections) c.disconnect();
-      this.#log.info('worker stopped');
-    })();
+  /**
+   * Stops taking runs and lets running ones finish for up to drain_timeout, then cancels them.
+   * `force` (a second signal) cancels running runs at once. Idempotent; resolves once stopped.
+   */
+  close(force = false): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    if (force) this.#cancelAll(`worker ${this.name} was stopped before the run finished`);
     return this.#closing;
+  }
+
+  #cancelAll(reason: string): void {
+    for (const a of this.#running.values()) {
+      if (!a.started) a.requeue = true;
+      a.controller.abort(reason);
+    }
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#stopping = true;
+    for (const a of this.#running.values()) {
+      if (a.started) continue;
+      a.requeue = true;
+      a.controller.abort('worker is draining');
+    }
+    this.#control.changed();
+    const drainMs = this.#deps.drainTimeoutMs ?? this.#deps.config.drainTimeoutMs;
+    if (this.#running.size > 0) this.#log.info({ running: this.#running.size, drainMs }, 'draining: waiting for running runs');
+    const drain = setTimeout(
+      () => this.#cancelAll(`worker ${this.name} shut down: the run did not finish within drain_timeout (${formatDuration(drainMs)})`),
+      Math.min(drainMs, 2 ** 31 - 1),
+    );
+    await Promise.all(this.#workers.map((w) => w.close().catch((e: unknown) => this.#log.warn({ err: coerceError(e) }, 'closing worker'))));
+    clearTimeout(drain);
+    await this.#control.close();
+    await this.#queues.close().catch(() => {});
+    this.#watchdog.close();
+    for (const c of this.#connections) c.disconnect();
+    this.#log.info('worker stopped');
   }
 }
