@@ -14,6 +14,7 @@ import { NodeSubscription } from '../node/subscription.ts';
 import { ciEventFromChange } from './ci-event-builder.ts';
 import { dispatchEvent, type DispatchDeps } from './dispatch.ts';
 import { diffRefs, isTrackedRef, refChangeFromUpdate, type RefChange } from './ref-change.ts';
+import { sigrefsChanges } from './sigrefs-changes.ts';
 import { Snapshot } from './snapshot.ts';
 import type { StoragePort } from './storage-port.ts';
 
@@ -139,10 +140,7 @@ export class Producer {
   /** What a local push changed: the diff of the namespace's sigrefs with its parent (reference §1, §3). */
   async #sigrefsChanges(rid: string, nid: string, at: string): Promise<RefChange[]> {
     try {
-      const cur = await this.#deps.storage.sigrefs(rid, at);
-      const prev = cur.parent ? (await this.#deps.storage.sigrefs(rid, cur.parent)).refs : new Map<string, string>();
-      const ns = (m: Map<string, string>) => new Map([...m].map(([r, o]) => [`refs/namespaces/${nid}/${r}`, o]));
-      return diffRefs(ns(prev), ns(cur.refs), nid);
+      return await sigrefsChanges(this.#deps.storage, rid, nid, at);
     } catch (e) {
       this.#log.warn({ rid, nid, at, err: coerceError(e) }, 'cannot read sigrefs of local announcement');
       return [];

@@ -1,20 +1,65 @@
 /** `cibq runs list|show`: read runs from the reporter's SQLite database (works while it writes). */
 import { existsSync } from 'node:fs';
-import type { RunRecord } from '../../shared/run.ts';
+import { RUN_RESULTS, RUN_STATES, type RunRecord, type RunResult, type RunState } from '../../shared/run.ts';
 import { UsageError } from '../../shared/errors.ts';
 import { openDbReadOnly } from '../../reporter/store/open-db.ts';
-import { getRun, listRuns } from '../../reporter/store/runs.ts';
-import { intFlag, parseCommand, stringFlag } from '../args.ts';
+import { getRun } from '../../reporter/store/runs.ts';
+import { intFlag, parseCommand, stringFlag, type Parsed } from '../args.ts';
 import { configFor, print, type CommandContext } from '../context.ts';
+import { printable } from '../printable.ts';
+import { queryRuns, type RunQuery } from '../run-query.ts';
 
-export const RUNS_HELP = `Usage: cibq runs list [--repo RID] [--limit N] [--json]
+const DEFAULT_LIMIT = 50;
+
+export const RUNS_HELP = `Usage: cibq runs list [--repo RID|NAME] [--branch NAME] [--patch ID] [--result RESULT]
+                      [--state STATE] [--adapter NAME] [--limit N] [--json]
        cibq runs show RUN_ID [--json]
 
-Lists runs newest first, or shows one run. --json prints the runs' JSON (keys: id, adapter,
+Lists runs newest first (at most --limit, default ${DEFAULT_LIMIT}), or shows one run. Filters combine:
+--branch matches pushes to that branch in any namespace and the canonical one; --patch takes a
+patch id or a prefix of it; --result is one of ${RUN_RESULTS.join(', ')};
+--state one of ${RUN_STATES.join(', ')}. --json prints the runs' JSON (keys: id, adapter,
 adapter_run_id, info_url, repo, repo_name, event_type, ref, patch, commit, state, result, reason,
 queued_at, started_at, finished_at, attempts).`;
 
-const FLAGS = { repo: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } } as const;
+const FLAGS = {
+  repo: { type: 'string' },
+  branch: { type: 'string' },
+  patch: { type: 'string' },
+  result: { type: 'string' },
+  state: { type: 'string' },
+  adapter: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+function oneOf<T extends string>(p: Parsed, name: string, allowed: readonly T[]): T | undefined {
+  const v = stringFlag(p, name);
+  if (v !== undefined && !(allowed as readonly string[]).includes(v)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${v}"`);
+  }
+  return v as T | undefined;
+}
+
+/** The list filters from the flags; usage errors for values that can never match. */
+function runQuery(p: Parsed): RunQuery {
+  const q: RunQuery = { limit: intFlag(p, 'limit') ?? DEFAULT_LIMIT };
+  const repo = stringFlag(p, 'repo');
+  const branch = stringFlag(p, 'branch');
+  const patch = stringFlag(p, 'patch');
+  const adapter = stringFlag(p, 'adapter');
+  const result = oneOf<RunResult>(p, 'result', RUN_RESULTS);
+  const state = oneOf<RunState>(p, 'state', RUN_STATES);
+  if (patch !== undefined && !/^[0-9a-f]{4,40}$/.test(patch)) throw new UsageError(`--patch must be a patch id or a prefix of at least 4 hex digits, got "${patch}"`);
+  if (branch !== undefined && (branch === '' || branch.startsWith('refs/'))) throw new UsageError('--branch takes a branch name (main), not a ref');
+  if (repo !== undefined) q.repo = repo;
+  if (branch !== undefined) q.branch = branch;
+  if (patch !== undefined) q.patch = patch;
+  if (adapter !== undefined) q.adapter = adapter;
+  if (result !== undefined) q.result = result;
+  if (state !== undefined) q.state = state;
+  return q;
+}
 
 function status(r: RunRecord): string {
   return r.state === 'finished' ? (r.result ?? 'unknown') : r.state;
@@ -22,7 +67,7 @@ function status(r: RunRecord): string {
 
 function line(r: RunRecord): string {
   const what = r.patch ? `patch ${r.patch.slice(0, 10)}` : r.ref.replace(/^refs\/namespaces\/[^/]+\//, '');
-  return [r.id, r.queued_at, r.adapter, r.repo_name || r.repo, what, r.commit.slice(0, 10), status(r)].join('  ');
+  return [r.id, r.queued_at, r.adapter, printable(r.repo_name || r.repo), printable(what), r.commit.slice(0, 10), status(r)].join('  ');
 }
 
 export async function runsMain(ctx: CommandContext): Promise<number> {
@@ -38,6 +83,7 @@ export async function runsMain(ctx: CommandContext): Promise<number> {
     return 0;
   }
   const id = p.positionals[0];
+  const query = sub === 'list' ? runQuery(p) : null;
   if (sub === 'show' && (id === undefined || p.positionals.length > 1)) throw new UsageError('usage: cibq runs show RUN_ID');
   const config = await configFor(ctx, p);
   const json = p.values.json === true;
@@ -61,9 +107,7 @@ export async function runsMain(ctx: CommandContext): Promise<number> {
       else print(ctx, Object.entries(run).map(([k, v]) => `${k}: ${v === null ? '-' : String(v)}`).join('\n'));
       return 0;
     }
-    const repo = stringFlag(p, 'repo');
-    const limit = intFlag(p, 'limit');
-    const runs = listRuns(db, { ...(repo !== undefined ? { repo } : {}), ...(limit !== undefined ? { limit } : {}) });
+    const runs = queryRuns(db, query as RunQuery);
     if (json) print(ctx, JSON.stringify(runs, null, 2));
     else print(ctx, runs.length === 0 ? 'no runs' : runs.map(line).join('\n'));
     return 0;

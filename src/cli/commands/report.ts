@@ -1,0 +1,62 @@
+/**
+ * `cibq report`: regenerate the HTML reports and status.json once from the SQLite database (like
+ * `cibtool report`), whether or not the reporter is running. The queue length shown comes from
+ * Redis when it can be reached, else it is reported as 0 with a warning.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { writeReports } from '../../reporter/pages.ts';
+import { openDb } from '../../reporter/store/open-db.ts';
+import { UsageError } from '../../shared/errors.ts';
+import { queueLength } from '../../shared/queue-length.ts';
+import { redisKeys } from '../../shared/redis.ts';
+import { RunQueues } from '../../shared/run-queues.ts';
+import { parseCommand, stringFlag } from '../args.ts';
+import { configFor, print, type CommandContext } from '../context.ts';
+import { connectRedisOnce } from '../redis-once.ts';
+
+export const REPORT_HELP = `Usage: cibq report [--output-dir DIR] [--json]
+
+Writes the reports (index.html, the repository and run pages, status.json) once from the
+database (db), into DIR or the configured report_dir. DIR is created if missing. Works while the
+reporter runs. --json prints {"dir","db","queue_length"}.`;
+
+const FLAGS = { 'output-dir': { type: 'string' }, json: { type: 'boolean' } } as const;
+
+export async function reportMain(ctx: CommandContext): Promise<number> {
+  const p = parseCommand(ctx.argv, FLAGS);
+  if (p.values.help) {
+    print(ctx, REPORT_HELP);
+    return 0;
+  }
+  const config = await configFor(ctx, p);
+  const flag = stringFlag(p, 'output-dir');
+  const dir = flag !== undefined ? resolve(flag) : config.reportDir;
+  if (dir === null) throw new UsageError('no report directory: pass --output-dir DIR or set report_dir in the configuration');
+  if (!existsSync(config.db)) {
+    print({ ...ctx, stdout: ctx.stderr }, `cibq: the database ${config.db} does not exist yet (the reporter creates it)`);
+    return 1;
+  }
+  let queued = 0;
+  try {
+    const redis = await connectRedisOnce(config.redis, 'report');
+    const queues = new RunQueues(redis, redisKeys(config.redis.prefix));
+    try {
+      queued = await queueLength(queues, Object.keys(config.adapters));
+    } finally {
+      await queues.close();
+      redis.disconnect();
+    }
+  } catch (e) {
+    print({ ...ctx, stdout: ctx.stderr }, `cibq: warning: queue length unknown, shown as 0 (${e instanceof Error ? e.message : String(e)})`);
+  }
+  mkdirSync(dir, { recursive: true });
+  const db = openDb(config.db);
+  try {
+    await writeReports(db, dir, { version: ctx.version, queueLength: queued, now: new Date(), reportPrivate: config.reportPrivate });
+  } finally {
+    db.close();
+  }
+  print(ctx, p.values.json === true ? JSON.stringify({ dir, db: config.db, queue_length: queued }) : `wrote the reports to ${dir}`);
+  return 0;
+}

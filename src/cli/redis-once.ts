@@ -1,0 +1,28 @@
+/**
+ * A Redis connection for one-shot operator commands: unlike the services' connection it does not
+ * retry forever, so `cibq queue` with Redis down says so and exits instead of hanging.
+ */
+import { Redis } from 'ioredis';
+import type { RedisConfig } from '../shared/redis.ts';
+import { maskUrl } from '../shared/logger.ts';
+
+export class RedisUnavailable extends Error {}
+
+export async function connectRedisOnce(cfg: RedisConfig, name: string): Promise<Redis> {
+  const redis = new Redis(cfg.url, {
+    connectionName: `cibq-${name}`,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5000,
+    retryStrategy: (times) => (times > 2 ? null : 200),
+    lazyConnect: true,
+  });
+  redis.on('error', () => {}); // reported once below, by the failed connect
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (e) {
+    redis.disconnect();
+    throw new RedisUnavailable(`cannot reach Redis at ${maskUrl(cfg.url)}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
