@@ -18,9 +18,9 @@ const UNITS_DIR = path.join(DEPLOY, 'systemd');
 const CONFIG_EXAMPLE = path.join(DEPLOY, 'cibq.yaml.example');
 const ENV_EXAMPLE = path.join(DEPLOY, 'cibq.env.example');
 const EXEC = '/opt/cibq/bin/cibq';
-const SERVICES = ['cibq-producer.service', 'cibq-reporter.service', 'cibq-worker@.service'] as const;
+const SERVICES = ['cibq-producer.service', 'cibq-reporter.service', 'cibq-dashboard.service', 'cibq-worker@.service'] as const;
 /** What verify is asked about: the template through one of its instances. */
-const VERIFIED = ['cibq.target', 'cibq-producer.service', 'cibq-reporter.service', 'cibq-worker@main.service'];
+const VERIFIED = ['cibq.target', 'cibq-producer.service', 'cibq-reporter.service', 'cibq-dashboard.service', 'cibq-worker@main.service'];
 
 type Unit = Map<string, Map<string, string[]>>;
 
@@ -99,8 +99,9 @@ describe('systemd units', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('are exactly the producer, reporter, worker template and target', async () => {
-    assert.deepEqual((await readdir(UNITS_DIR)).sort(), ['cibq-producer.service', 'cibq-reporter.service', 'cibq-worker@.service', 'cibq.target']);
+  test('are exactly the producer, reporter, dashboard, worker template and target', async () => {
+    assert.deepEqual((await readdir(UNITS_DIR)).sort(),
+      ['cibq-dashboard.service', 'cibq-producer.service', 'cibq-reporter.service', 'cibq-worker@.service', 'cibq.target']);
   });
 
   test('pass systemd-analyze verify without warnings', async () => {
@@ -150,7 +151,22 @@ describe('systemd units', () => {
       assert.equal(exec[0], EXEC);
       cmds[name] = exec[1] ?? '';
     }
-    assert.deepEqual(cmds, { 'cibq-producer.service': 'producer', 'cibq-reporter.service': 'reporter', 'cibq-worker@.service': 'worker' });
+    assert.deepEqual(cmds, {
+      'cibq-producer.service': 'producer',
+      'cibq-reporter.service': 'reporter',
+      'cibq-dashboard.service': 'dashboard',
+      'cibq-worker@.service': 'worker',
+    });
+  });
+
+  test('the dashboard can read the database and reports, and does not restart into a refusal', async () => {
+    const u = await readUnit('cibq-dashboard.service');
+    const config = await loadConfig(CONFIG_EXAMPLE, { REDIS_URL: 'redis://127.0.0.1:6379' }, os.homedir());
+    const state = values(u, 'Service', 'StateDirectory').join(' ').split(/\s+/).map((d) => `/var/lib/${d}`);
+    // Writable, because an SQLite reader in WAL mode writes the -shm file next to the database.
+    assert.ok(state.includes(path.dirname(config.db)), `${path.dirname(config.db)} is not writable by the dashboard`);
+    assert.equal(one(u, 'Service', 'RestartPreventExitStatus'), '2');
+    assert.deepEqual(values(u, 'Service', 'EnvironmentFile'), ['/etc/cibq/cibq.env', '-/etc/cibq/dashboard.env']);
   });
 
   test('worker instances are named HOST-INSTANCE', async () => {
@@ -182,8 +198,8 @@ describe('Procfile', () => {
     return new Map(lines.map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
   };
 
-  test('has a producer, a worker and a reporter', async () => {
-    assert.deepEqual([...(await procfile()).keys()].sort(), ['producer', 'reporter', 'worker']);
+  test('has a producer, a worker, a reporter and a dashboard', async () => {
+    assert.deepEqual([...(await procfile()).keys()].sort(), ['dashboard', 'producer', 'reporter', 'worker']);
   });
 
   test('each line starts its cibq command, as foreman runs it (sh -c in the project directory)', async () => {
