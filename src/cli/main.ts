@@ -7,10 +7,16 @@ import { producerMain } from '../producer/main.ts';
 import { reporterMain } from '../reporter/main.ts';
 import { ConfigError, UsageError, issueText } from '../shared/errors.ts';
 import { workerMain } from '../worker/main.ts';
+import { cancelMain } from './commands/cancel.ts';
 import { configMain } from './commands/config-check.ts';
+import { dashboardMain } from './commands/dashboard.ts';
+import { eventMain } from './commands/event.ts';
+import { queueMain } from './commands/queue.ts';
+import { reportMain } from './commands/report.ts';
 import { runsMain } from './commands/runs.ts';
 import { triggerMain } from './commands/trigger.ts';
 import { upMain } from './commands/up.ts';
+import { workersMain } from './commands/workers.ts';
 import { defaultContext, type CommandContext } from './context.ts';
 
 export const HELP = `Usage: cibq <command> [options]
@@ -21,12 +27,18 @@ Processes:
   producer      subscribe to the node, filter events, enqueue runs
   worker        run adapters for queued runs (any number, any machine)
   reporter      record runs in SQLite and write the HTML reports
+  dashboard     Bull dashboard of the queues, the reports, /healthz and /metrics
   up            all three in one process
 
 Tools:
   config check  print the resolved configuration, or its errors
   trigger       enqueue a run by hand
   runs          list or show runs
+  cancel        cancel a queued or running run
+  workers       list the live workers
+  queue         queue counts, oldest waiting runs, reporter backlog, workers
+  event         record node events, turn them into CI events, explain filters
+  report        write the HTML reports once
 
 Every command takes --config FILE (or env CIBQ_CONFIG) and --help.`;
 
@@ -34,10 +46,16 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<number>> = {
   producer: producerMain,
   worker: workerMain,
   reporter: reporterMain,
+  dashboard: dashboardMain,
   up: upMain,
   config: configMain,
   trigger: triggerMain,
   runs: runsMain,
+  cancel: cancelMain,
+  workers: workersMain,
+  queue: queueMain,
+  event: eventMain,
+  report: reportMain,
 };
 
 export async function main(ctx: CommandContext): Promise<number> {
