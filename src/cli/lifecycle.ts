@@ -17,12 +17,14 @@ export async function runUntilSignal(
   const signals = opts.signals ?? ['SIGTERM', 'SIGINT'];
   return new Promise<number>((resolve) => {
     let stopping = false;
+    /** Set when the stop was forced (second signal or watchdog): the exit code says so. */
+    let forcedCode: number | null = null;
     const cleanup = () => {
       for (const s of signals) process.off(s, onSignal);
     };
     const finish = (code: number) => {
       cleanup();
-      resolve(code);
+      resolve(forcedCode ?? code);
     };
     const stop = (why: string) => {
       stopping = true;
@@ -30,6 +32,7 @@ export async function runUntilSignal(
       const watchdog = opts.forceAfterMs
         ? setTimeout(() => {
             log.warn({ afterMs: opts.forceAfterMs }, 'graceful shutdown took too long; forcing');
+            forcedCode ??= 1;
             void service.stop(true).then(() => finish(1));
           }, opts.forceAfterMs)
         : null;
@@ -49,6 +52,7 @@ export async function runUntilSignal(
     const onSignal = (sig: NodeJS.Signals) => {
       if (!stopping) return stop(sig);
       log.warn({ signal: sig }, 'second signal: forcing shutdown');
+      forcedCode ??= 130;
       void service.stop(true).finally(() => finish(130));
     };
     for (const s of signals) process.on(s, onSignal);

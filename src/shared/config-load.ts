@@ -115,7 +115,9 @@ export function parseConfig(text: string, opts: ParseConfigOptions): Config {
   const socketEnv = envValue('RAD_SOCKET');
   const socket = socketEnv !== undefined ? resolve(expandHome(socketEnv, opts.homeDir)) : join(radHome, 'node', 'control.sock');
 
-  const worker = readMap(issues, top.worker, 'worker', ['concurrency']) ?? {};
+  const worker = readMap(issues, top.worker, 'worker', ['concurrency', 'lock_duration']) ?? {};
+  const lockDurationMs = readDuration(issues, worker.lock_duration, 'worker.lock_duration') ?? 30_000;
+  if (lockDurationMs < 100) issues.push({ path: 'worker.lock_duration', message: 'must be at least 100ms' });
   let concurrency = 2;
   if (worker.concurrency !== undefined && worker.concurrency !== null) {
     if (typeof worker.concurrency === 'number' && Number.isInteger(worker.concurrency) && worker.concurrency >= 1) {
@@ -145,7 +147,7 @@ export function parseConfig(text: string, opts: ParseConfigOptions): Config {
     reportPrivate,
     redis: { url: redisUrl, prefix },
     node: { radHome, socket },
-    worker: { concurrency },
+    worker: { concurrency, lockDurationMs },
   });
 }
 
@@ -194,7 +196,7 @@ export function maskedConfig(c: Config): unknown {
     report_private: c.reportPrivate,
     redis: { url: maskRedisUrl(c.redis.url), prefix: c.redis.prefix },
     node: { rad_home: c.node.radHome, socket: c.node.socket },
-    worker: { concurrency: c.worker.concurrency },
+    worker: { concurrency: c.worker.concurrency, lock_duration: formatDuration(c.worker.lockDurationMs) },
   };
 }
 

@@ -58,6 +58,7 @@ export type Config = Readonly<{
   reportPrivate: boolean;
   redis: Readonly<{ url: string; prefix: string }>;
   node: Readonly<{ radHome: string; socket: string }>;
-  worker: Readonly<{ concurrency: number }>;
+  /** Runs at once per worker process; how long a run stays locked to its worker without a renewal. */
+  worker: Readonly<{ concurrency: number; lockDurationMs: number }>;
 }>;
 

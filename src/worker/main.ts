@@ -17,8 +17,9 @@ drives each adapter over its stdin/stdout protocol. Any number of workers on any
 one Redis. The first SIGTERM/SIGINT stops taking runs and lets running ones finish for up to
 drain_timeout, then cancels them; a second one cancels them at once.
 
---lock-duration (default 30s) is how long a run stays locked to this worker without a renewal:
-if the worker dies, another one takes the run over after about twice this long.`;
+--lock-duration (default: worker.lock_duration in the config, else 30s) is how long a run stays
+locked to this worker without a renewal: if the worker dies, another one takes the run over after
+about twice this long.`;
 
 export type WorkerOptions = { concurrency?: number; adapters?: string[]; name?: string; lockDurationMs?: number; version?: string };
 

@@ -70,7 +70,6 @@ type Attempt = {
   pgid: number | null;
 };
 
-const DEFAULT_LOCK_MS = 30_000;
 
 /** Environment variables adapters never see: they carry cibq's own credentials. */
 const SECRET_ENV = ['REDIS_URL', 'CIBQ_REDIS_URL', 'CIBQ_REDIS_PASSWORD', 'REDISCLI_AUTH'];
@@ -117,7 +116,7 @@ export class RunWorker {
 
   start(): void {
     const { config, keys } = this.#deps;
-    const lockDuration = this.#deps.lockDurationMs ?? DEFAULT_LOCK_MS;
+    const lockDuration = this.#deps.lockDurationMs ?? this.#deps.config.worker.lockDurationMs;
     this.#watchdog.start();
     for (const adapter of this.adapters) {
       const cap = config.adapters[adapter]?.concurrency ?? null;

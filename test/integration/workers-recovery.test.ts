@@ -71,7 +71,7 @@ describe('workers: drain and crash recovery', () => {
     await waitFor('the worker to be draining', async () =>
       (await listWorkers(h.redis, h.keys)).find((x) => x.name === 'impatient' && x.state === 'draining'));
     w.proc.kill('SIGTERM');
-    await w.exited;
+    assert.equal(await w.exited, 130, 'a forced stop exits 130, not 0');
     const final = await h.finalOf(runId);
     assert.equal(final.result, 'cancelled');
     assert.equal(final.reason, 'worker impatient was stopped before the run finished');

@@ -45,6 +45,13 @@ describe('openDb and migrations', () => {
     again.close();
   });
 
+  test('a database in a directory that does not exist yet is created with its directory', () => {
+    const path = join(dir, 'not', 'yet', 'there.sqlite');
+    const db = openDb(path);
+    assert.equal(schemaVersion(db), MIGRATIONS.at(-1)?.version);
+    db.close();
+  });
+
   test('migrations apply in order, and a failing one rolls back and is not recorded', () => {
     const db = new DatabaseSync(':memory:');
     const v = migrate(db, [

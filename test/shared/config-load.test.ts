@@ -139,7 +139,9 @@ describe('parseConfig', () => {
     assert.deepEqual([c.adapters.a?.concurrency, c.adapters.a?.supersede, c.adapters.a?.killGraceMs], [1, false, 1000]);
     assert.deepEqual([c.adapters.b?.concurrency, c.adapters.b?.supersede, c.adapters.b?.killGraceMs], [null, null, 3000]);
     assert.equal(c.triggers[0]?.supersede, false);
+    assert.equal(parseConfig('db: x.db\nworker: { lock_duration: 5s }', opts).worker.lockDurationMs, 5000);
     const d = parseConfig('db: x.db\nmax_run_time: 2h', opts);
+    assert.equal(d.worker.lockDurationMs, 30_000);
     assert.deepEqual([d.supersede, d.killGraceMs, d.drainTimeoutMs, d.maxAttempts, d.logLimitBytes, d.keepRuns, d.reportPrivate], [false, 10_000, 7_200_000, 2, 1024 * 1024, null, false]);
     assert.deepEqual(errors('db: x.db\nsupersede: yes please\nmax_attempts: 0\nlog_limit: lots\nadapters:\n  "bad name": { command: x }\n  a: { command: x, concurrency: 0 }'), [
       'supersede: expected true or false, found string "yes please"',
@@ -161,7 +163,7 @@ describe('parseConfig', () => {
     assert.equal(c.queueLenIntervalMs, 3_600_000);
     assert.deepEqual(c.redis, { url: 'redis://127.0.0.1:6379', prefix: 'cibq' });
     assert.deepEqual(c.node, { radHome: '/home/ci/.radicle', socket: '/home/ci/.radicle/node/control.sock' });
-    assert.deepEqual(c.worker, { concurrency: 2 });
+    assert.deepEqual(c.worker, { concurrency: 2, lockDurationMs: 30_000 });
   });
 
   test("cibq's own keys, adapter timeout, env stringification, ignored legacy key", () => {

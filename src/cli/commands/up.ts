@@ -6,7 +6,7 @@ import { parseCommand } from '../args.ts';
 import { configFor, loggerFor, print, type CommandContext } from '../context.ts';
 import { runUntilSignal } from '../lifecycle.ts';
 
-export const UP_HELP = `Usage: cibq up [--config FILE] [--concurrency N] [--adapters A,B] [--name NAME]
+export const UP_HELP = `Usage: cibq up [--config FILE] [--concurrency N] [--adapters A,B] [--name NAME] [--lock-duration D]
 
 Runs the producer, a worker and the reporter in one process. Stops in order on SIGTERM/SIGINT:
 the producer stops enqueueing, the worker drains, the reporter writes what is left.`;

@@ -2,14 +2,17 @@
  * Opening the reporter's SQLite database: the reporter opens it read-write (and migrates it), the
  * CLI opens it read-only and can read while the reporter writes (WAL mode).
  */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { migrate, schemaVersion } from './migrate.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 const BUSY_TIMEOUT_MS = 5000;
 
-/** Opens (creating if needed) and migrates the database at `path`. */
+/** Opens (creating it and its directory if needed) and migrates the database at `path`. */
 export function openDb(path: string): DatabaseSync {
+  mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path, { enableForeignKeyConstraints: true });
   try {
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);

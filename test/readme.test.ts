@@ -1,0 +1,21 @@
+/**
+ * The README's configuration example is what operators copy: it must stay a valid configuration.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parseConfig } from '../src/shared/config-load.ts';
+
+test("the README's configuration example is valid and uses every top-level key cibq knows", () => {
+  const readme = readFileSync(path.join(import.meta.dirname, '..', 'README.md'), 'utf8');
+  const m = /## Configuration[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme);
+  assert.ok(m?.[1], 'README has a ```yaml block under ## Configuration');
+  const c = parseConfig(m[1], { path: '/etc/cibq/cibq.yaml', env: {}, homeDir: '/home/ci' });
+  assert.equal(c.defaultAdapter, 'native');
+  assert.equal(c.adapters.heavy?.concurrency, 1);
+  assert.equal(c.worker.lockDurationMs, 30_000);
+  for (const key of ['db', 'report_dir', 'max_run_time', 'kill_grace', 'drain_timeout', 'max_attempts', 'supersede', 'log_limit', 'keep_runs', 'report_private', 'redis', 'node', 'worker', 'filters', 'triggers']) {
+    assert.match(m[1], new RegExp(`^${key}:`, 'm'), key);
+  }
+});
