@@ -3,19 +3,13 @@
  * (`!Branch "main"`, `!And [ … ]`, `!Not !BranchDeleted`) or in cib's JSON form (`{"Branch":"main"}`,
  * `"DefaultBranch"`, `{"And":[…]}`). Evaluation lives in filter-eval.ts.
  */
-import { Nid, Oid, Rid } from './ci-event.ts';
+import { CI_EVENT_KINDS, Nid, Oid, Rid } from './ci-event.ts';
 import type { ConfigIssue } from './errors.ts';
 import { isTagged } from './yaml-document.ts';
 
 export const UNIT_FILTERS = [
-  'BranchCreated',
-  'BranchUpdated',
-  'BranchDeleted',
-  'TagCreated',
-  'TagUpdated',
-  'TagDeleted',
-  'PatchCreated',
-  'PatchUpdated',
+  // one filter per CI event kind: !BranchCreated, !TagDeleted, !PatchUpdated, …
+  ...CI_EVENT_KINDS,
   'DefaultBranch',
   'AnyDelegate',
   'Allow',

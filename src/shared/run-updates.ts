@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RunUpdate } from './run.ts';
+import { parseJson } from './parse-json.ts';
 
 const GROUP = 'reporter';
 
@@ -54,13 +55,7 @@ export class RunUpdateReader {
     for (const [id, fields] of entries) {
       ids.push(id);
       const raw = fields[1];
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw ?? '');
-      } catch {
-        parsed = undefined;
-      }
-      const r = RunUpdate.safeParse(parsed);
+      const r = parseJson(RunUpdate, raw ?? '');
       if (r.success) updates.push(r.data);
       else this.#log.error({ entry: id, issues: r.error?.issues }, 'dropping malformed run update');
     }

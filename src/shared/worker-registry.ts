@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Keys } from './redis.ts';
+import { parseJson } from './parse-json.ts';
 
 export const WorkerInfo = z.object({
   name: z.string(),
@@ -47,13 +48,7 @@ export async function listWorkers(redis: Redis, keys: Keys): Promise<WorkerInfo[
   values.forEach((v, i) => {
     const name = names[i] as string;
     if (v === null) return void gone.push(name);
-    let json: unknown;
-    try {
-      json = JSON.parse(v);
-    } catch {
-      json = null;
-    }
-    const r = WorkerInfo.safeParse(json);
+    const r = parseJson(WorkerInfo, v);
     if (r.success) out.push(r.data);
     else gone.push(name);
   });

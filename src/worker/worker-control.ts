@@ -10,6 +10,7 @@ import { coerceError } from '../shared/coerce-error.ts';
 import type { Keys } from '../shared/redis.ts';
 import { CancelRequest, controlKeys, pendingCancels } from '../shared/run-control.ts';
 import { announceWorker, removeWorker, type WorkerInfo } from '../shared/worker-registry.ts';
+import { parseJson } from '../shared/parse-json.ts';
 
 export type WorkerControlDeps = {
   redis: Redis;
@@ -45,13 +46,7 @@ export class WorkerControl {
     const channel = controlKeys(keys).cancelChannel;
     subscriber.on('message', (ch: string, message: string) => {
       if (ch !== channel) return;
-      let json: unknown;
-      try {
-        json = JSON.parse(message);
-      } catch {
-        json = null;
-      }
-      const r = CancelRequest.safeParse(json);
+      const r = parseJson(CancelRequest, message);
       if (!r.success) return void log.warn({ message }, 'ignoring a malformed cancel request');
       if (this.#deps.cancel(r.data.run_id, r.data.reason)) log.info({ runId: r.data.run_id, reason: r.data.reason }, 'cancel requested');
     });
