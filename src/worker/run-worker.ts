@@ -13,13 +13,13 @@ import type { Keys } from '../shared/redis.ts';
 import { finalResult, pendingCancels, publishFinal } from '../shared/run-control.ts';
 import { RunJobData } from '../shared/run-job.ts';
 import { RunQueues } from '../shared/run-queues.ts';
-import type { RunResult, RunSubject, RunUpdate } from '../shared/run.ts';
+import type { RunResult, RunUpdate } from '../shared/run.ts';
 import { publishRunUpdate } from '../shared/run-updates.ts';
 import type { WorkerInfo } from '../shared/worker-registry.ts';
-import { adapterBaseEnv } from './adapter-env.ts';
-import { formatDuration, runAdapter, type AdapterOutcome } from './adapter-process.ts';
+import { formatDuration } from './adapter-process.ts';
 import { GroupWatchdog } from './group-watchdog.ts';
-import { RunLog } from './run-log.ts';
+import type { Attempt } from './attempt.ts';
+import { executeRun } from './execute-run.ts';
 import { Semaphore } from './semaphore.ts';
 import { WorkerControl } from './worker-control.ts';
 
@@ -50,29 +50,6 @@ export type WorkerDeps = {
   drainTimeoutMs?: number;
   announceIntervalMs?: number;
 };
-
-/** One attempt of a run held by this worker. */
-type Attempt = {
-  runId: string;
-  adapter: string;
-  /** BullMQ's lock token of this attempt. */
-  token: string;
-  since: string;
-  /** Aborted to stop the run: cancel, supersede, drain timeout, or loss of the lock. */
-  controller: AbortController;
-  /** The worker no longer holds the run's lock: this attempt must not report a result. */
-  lost: boolean;
-  /** Holds a worker slot (its adapter may be running). */
-  started: boolean;
-  /** Put back in the queue instead of running (the worker is draining). */
-  requeue: boolean;
-  /** The adapter's process group, while it runs. */
-  pgid: number | null;
-};
-
-
-/** Environment variables adapters never see: they carry cibq's own credentials. */
-const SECRET_ENV = ['REDIS_URL', 'CIBQ_REDIS_URL', 'CIBQ_REDIS_PASSWORD', 'REDISCLI_AUTH'];
 
 export class RunWorker {
   readonly name: string;
@@ -260,7 +237,23 @@ export class RunWorker {
         }
         const why = (await pendingCancels(this.#deps.redis, this.#deps.keys, [subject.id])).get(subject.id);
         if (why !== undefined) attempt.controller.abort(why);
-        const outcome = await this.#execute(job, subject, trigger, attempt);
+        const outcome = await executeRun(
+          {
+            config: this.#deps.config,
+            processEnv: this.#deps.processEnv,
+            worker: this.name,
+            log: this.#log,
+            watchdog: this.#watchdog,
+            publish: (u) => this.#publish(u),
+            finish: (u) => this.#finish(attempt, u),
+            ...(this.#deps.killGraceMs !== undefined ? { killGraceMs: this.#deps.killGraceMs } : {}),
+            ...(this.#deps.logLimitBytes !== undefined ? { logLimitBytes: this.#deps.logLimitBytes } : {}),
+          },
+          job,
+          subject,
+          trigger,
+          attempt,
+        );
         if (attempt.lost) throw new Error(`worker ${this.name} lost the lock on run ${subject.id}; another attempt reports it`);
         return { result: outcome.result };
       } finally {
@@ -271,76 +264,6 @@ export class RunWorker {
       if (this.#running.get(jobId) === attempt) this.#running.delete(jobId);
       this.#control.changed();
     }
-  }
-
-  async #execute(
-    job: Job,
-    subject: RunSubject,
-    trigger: RunJobData['trigger'],
-    attempt: Attempt,
-  ): Promise<Pick<AdapterOutcome, 'result'>> {
-    const log = this.#log.child({ runId: subject.id, adapter: subject.adapter });
-    const attempts = job.attemptsMade + job.stalledCounter + 1;
-    const base = { subject, attempts, worker: this.name } as const;
-    const adapter = this.#deps.config.adapters[subject.adapter];
-    if (!adapter) {
-      const now = new Date().toISOString();
-      const reason = `adapter "${subject.adapter}" is not configured on worker ${this.name}`;
-      await this.#finish(attempt, { ...base, state: 'finished', at: now, result: 'error', reason });
-      log.error(reason);
-      return { result: 'error' };
-    }
-    const triggeredAt = new Date().toISOString();
-    await this.#publish({ ...base, state: 'triggered', at: triggeredAt, trigger: JSON.stringify(trigger) });
-    const env = adapterBaseEnv(
-      this.#deps.processEnv,
-      { CIBQ_RUN_ID: subject.id, CIBQ_ADAPTER: subject.adapter, RAD_HOME: this.#deps.config.node.radHome },
-      SECRET_ENV,
-    );
-    log.info({ repo: subject.repo, ref: subject.ref, commit: subject.commit }, 'run started');
-    let live: 'triggered' | 'running' = 'triggered'; // the state live log updates carry
-    const runLog = new RunLog({
-      secrets: Object.values(adapter.sensitiveEnv),
-      limitBytes: this.#deps.logLimitBytes ?? this.#deps.config.logLimitBytes,
-      job,
-      log,
-      publish: (text) => this.#publish({ ...base, state: live, at: new Date().toISOString(), log: text }),
-    });
-    const outcome = await runAdapter({
-      adapter,
-      message: trigger,
-      env,
-      timeoutMs: adapter.timeoutMs,
-      killGraceMs: this.#deps.killGraceMs ?? adapter.killGraceMs,
-      logLimitBytes: this.#deps.logLimitBytes ?? this.#deps.config.logLimitBytes,
-      signal: attempt.controller.signal,
-      onSpawn: (pid) => {
-        attempt.pgid = pid;
-        this.#watchdog.watch(pid, this.#deps.killGraceMs ?? adapter.killGraceMs);
-      },
-      log,
-      onStderr: (chunk) => runLog.write(chunk),
-      redact: runLog.redact,
-      onTriggered: async (t) => {
-        live = 'running';
-        await this.#publish({ ...base, state: 'running', at: t.at, adapter_run_id: t.adapterRunId, info_url: t.infoUrl });
-      },
-    });
-    const redact = runLog.redact;
-    const finalLog = await runLog.finish();
-    await this.#finish(attempt, {
-      ...base,
-      state: 'finished',
-      at: outcome.finishedAt,
-      result: outcome.result,
-      reason: outcome.reason === null ? null : redact(outcome.reason),
-      exit_code: outcome.exitCode,
-      adapter_run_id: outcome.adapterRunId,
-      info_url: outcome.infoUrl,
-      log: finalLog,
-    });
-    log.info({ result: outcome.result, reason: outcome.reason === null ? null : redact(outcome.reason), exitCode: outcome.exitCode }, 'run finished');
-    return outcome;
   }
 
   /**

@@ -1,0 +1,22 @@
+/**
+ * One attempt of a run, as the worker that holds it tracks it: how to stop it, whether the worker
+ * still holds its lock, and the adapter's process group while it runs.
+ */
+/** One attempt of a run held by this worker. */
+export type Attempt = {
+  runId: string;
+  adapter: string;
+  /** BullMQ's lock token of this attempt. */
+  token: string;
+  since: string;
+  /** Aborted to stop the run: cancel, supersede, drain timeout, or loss of the lock. */
+  controller: AbortController;
+  /** The worker no longer holds the run's lock: this attempt must not report a result. */
+  lost: boolean;
+  /** Holds a worker slot (its adapter may be running). */
+  started: boolean;
+  /** Put back in the queue instead of running (the worker is draining). */
+  requeue: boolean;
+  /** The adapter's process group, while it runs. */
+  pgid: number | null;
+};
