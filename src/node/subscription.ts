@@ -10,15 +10,24 @@ import { parseNodeEventLine, type NodeEvent } from './node-event.ts';
 
 /** A line longer than this is not an event we can use; it is skipped, not buffered forever. */
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
+/** A connection must live this long (or deliver an event) before the reconnect backoff resets. */
+const STABLE_AFTER_MS = 5000;
 
 export type SubscriptionOptions = {
   socketPath: string;
   log: Logger;
   onEvent: (e: NodeEvent) => void;
-  /** Called after every successful subscribe, before any event of that connection is delivered. */
+  /**
+   * Called after every subscribe, once the subscribe line has been written to the socket, and
+   * before any event of that connection is delivered.
+   */
   onConnected: () => void;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Default 5 s: a node that accepts and drops us at once does not reset the backoff. */
+  stableAfterMs?: number;
+  /** Default 64 MiB. */
+  maxLineBytes?: number;
 };
 
 export class NodeSubscription {
@@ -29,6 +38,7 @@ export class NodeSubscription {
   #closed = false;
   #failures = 0;
   #connectedOnce = false;
+  #stableTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: SubscriptionOptions) {
     this.#opts = opts;
@@ -51,14 +61,29 @@ export class NodeSubscription {
     let bufferedLen = 0;
     let skipping = false;
     let subscribed = false;
+    /** Lines that arrive before onConnected ran wait here, so the catch-up is queued first. */
+    let early: string[] | null = [];
+    const maxLine = this.#opts.maxLineBytes ?? MAX_LINE_BYTES;
+    const deliver = (line: string): void => {
+      if (early !== null) early.push(line);
+      else if (this.#line(line)) this.#stable();
+    };
 
     sock.on('connect', () => {
-      sock.write('{"command":"subscribe"}\n');
-      subscribed = true;
-      this.#failures = 0;
-      this.#log.info({ socket: this.#opts.socketPath, reconnect: this.#connectedOnce }, 'subscribed to node events');
-      this.#connectedOnce = true;
-      this.#opts.onConnected();
+      sock.write('{"command":"subscribe"}\n', (err) => {
+        if (err || this.#socket !== sock || this.#closed) return; // 'error'/'close' follow and reconnect
+        subscribed = true;
+        this.#log.info({ socket: this.#opts.socketPath, reconnect: this.#connectedOnce }, 'subscribed to node events');
+        this.#connectedOnce = true;
+        this.#opts.onConnected();
+        const waiting = early ?? [];
+        early = null;
+        for (const line of waiting) deliver(line);
+        // Only a connection that lives a while resets the backoff: a node that accepts and drops
+        // us at once must not cause a reconnect (and a full catch-up scan) every 250 ms.
+        this.#stableTimer = setTimeout(() => this.#stable(), this.#opts.stableAfterMs ?? STABLE_AFTER_MS);
+        this.#stableTimer.unref();
+      });
     });
     sock.on('data', (chunk: Buffer) => {
       let start = 0;
@@ -72,12 +97,12 @@ export class NodeSubscription {
         const line = (bufferedLen > 0 ? Buffer.concat([...buffered, piece]) : piece).toString('utf8');
         buffered = [];
         bufferedLen = 0;
-        this.#line(line);
+        deliver(line);
       }
       const rest = chunk.subarray(start);
       if (rest.length === 0 || skipping) return;
       bufferedLen += rest.length;
-      if (bufferedLen > MAX_LINE_BYTES) {
+      if (bufferedLen > maxLine) {
         this.#log.error({ bytes: bufferedLen }, 'node sent an over-long line; skipping it');
         buffered = [];
         bufferedLen = 0;
@@ -93,24 +118,35 @@ export class NodeSubscription {
       else this.#log.error({ ...data, err: { message: err.message } }, 'node control socket error');
     });
     sock.on('close', () => {
+      if (this.#stableTimer) clearTimeout(this.#stableTimer);
+      this.#stableTimer = null;
       if (this.#socket === sock) this.#socket = null;
       if (subscribed && !this.#closed) this.#log.warn({ socket: this.#opts.socketPath }, 'node closed the event stream');
       this.#scheduleReconnect();
     });
   }
 
-  #line(line: string): void {
-    if (line.trim() === '') return;
+  /** The connection proved itself: the next failure starts the backoff from the minimum again. */
+  #stable(): void {
+    this.#failures = 0;
+    if (this.#stableTimer) clearTimeout(this.#stableTimer);
+    this.#stableTimer = null;
+  }
+
+  /** Handles one line; true when it was an event (a working stream). */
+  #line(line: string): boolean {
+    if (line.trim() === '') return false;
     const parsed = parseNodeEventLine(line);
     if (!parsed.ok) {
       this.#log.warn({ reason: parsed.reason, line: line.slice(0, 200) }, 'skipping unusable line from node');
-      return;
+      return false;
     }
     if (parsed.event.type === 'other') {
       this.#log.debug({ type: parsed.event.originalType }, 'ignoring node event');
-      return;
+      return true;
     }
     this.#opts.onEvent(parsed.event);
+    return true;
   }
 
   #scheduleReconnect(): void {
@@ -128,6 +164,8 @@ export class NodeSubscription {
 
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#stableTimer) clearTimeout(this.#stableTimer);
+    this.#stableTimer = null;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     const s = this.#socket;

@@ -4,10 +4,17 @@
  * `before` is the previous tip (the tip itself for a new ref); commits are newest first.
  */
 import type { CiEvent } from '../shared/ci-event.ts';
-import type { PatchTrigger, PushTrigger, RepositoryInfo, TriggerMessage } from '../shared/trigger-message.ts';
+import { Did, type PatchTrigger, type PushTrigger, type RepositoryInfo, type TriggerMessage } from '../shared/trigger-message.ts';
 import type { IdentityInfo, PatchInfo, StoragePort } from './storage-port.ts';
 
 const did = (nid: string) => (nid.startsWith('did:key:') ? nid : `did:key:${nid}`);
+
+/** The DID of a NID (or DID) when it is one the adapter protocol accepts, else null. */
+function validDid(nid: string | null | undefined): string | null {
+  if (nid === null || nid === undefined || nid === '') return null;
+  const d = did(nid);
+  return Did.safeParse(d).success ? d : null;
+}
 
 export function repositoryInfo(id: IdentityInfo): RepositoryInfo {
   return {
@@ -20,7 +27,8 @@ export function repositoryInfo(id: IdentityInfo): RepositoryInfo {
   };
 }
 
-export type BuildError = { error: string };
+/** `missing`: an object the event names is not (yet) in storage, so a later attempt may succeed. */
+export type BuildError = { error: string; missing?: boolean };
 
 export async function buildPushTrigger(
   storage: StoragePort,
@@ -28,16 +36,19 @@ export async function buildPushTrigger(
   e: CiEvent,
 ): Promise<PushTrigger | BuildError> {
   const after = await storage.peelToCommit(e.repo, e.tip);
-  if (after === null) return { error: `commit ${e.tip} of ${e.ref} is not in storage` };
+  if (after === null) return { error: `commit ${e.tip} of ${e.ref} is not in storage`, missing: true };
   const before = e.oldTip === null ? after : ((await storage.peelToCommit(e.repo, e.oldTip)) ?? e.oldTip);
   const commits = await storage.commitsBetween(e.repo, after, e.oldTip === null ? null : before);
-  const pusher = e.author ?? e.fromNode ?? identity.delegates[0] ?? null;
+  // The worker rejects a message with an invalid DID, so never send one: the namespace, else the
+  // node it came from, else the first delegate; with none of them valid the event is skipped.
+  const pusher = validDid(e.author) ?? validDid(e.fromNode) ?? validDid(identity.delegates[0]);
+  if (pusher === null) return { error: `no valid pusher for ${e.ref}: no author, source node or delegate with a did:key` };
   return {
     request: 'trigger',
     version: 1,
     event_type: 'push',
     repository: repositoryInfo(identity),
-    pusher: { id: pusher === null ? 'did:key:unknown' : did(pusher), alias: null },
+    pusher: { id: pusher, alias: null },
     before,
     after,
     branch: e.ref,
@@ -52,6 +63,9 @@ export async function buildPatchTrigger(
   patch: PatchInfo,
 ): Promise<PatchTrigger | BuildError> {
   const latest = patch.latest;
+  const author = validDid(patch.author);
+  if (author === null) return { error: `patch ${patch.id} has no valid author id` };
+  if (patch.revisions.some((r) => validDid(r.author) === null)) return { error: `patch ${patch.id} has a revision without a valid author id` };
   const commits = await storage.commitsBetween(e.repo, latest.oid, latest.base);
   const target = (await storage.resolveRef(e.repo, `refs/heads/${identity.defaultBranch}`)) ?? latest.base;
   return {
@@ -62,7 +76,7 @@ export async function buildPatchTrigger(
     action: latest.id === patch.id ? 'Created' : 'Updated',
     patch: {
       id: patch.id,
-      author: { id: did(patch.author), alias: null },
+      author: { id: author, alias: null },
       title: patch.title,
       state: patch.state,
       before: latest.base,
@@ -70,7 +84,7 @@ export async function buildPatchTrigger(
       commits: commits.length > 0 ? commits : [latest.oid],
       target,
       labels: patch.labels,
-      assignees: patch.assignees.map(did),
+      assignees: patch.assignees.map(validDid).filter((d) => d !== null),
       revisions: patch.revisions.map((r) => ({
         id: r.id,
         author: { id: did(r.author), alias: null },

@@ -1,6 +1,9 @@
 /**
- * One CI event → the runs it starts. Storage problems (a repository mid-clone, a missing object)
- * skip the event with a log line; Redis problems propagate so the caller retries the whole event.
+ * One CI event → the runs it starts. Storage problems (a repository mid-clone, a missing object,
+ * git or cache.db failing) skip the event with `retry: true`, so the caller leaves the ref
+ * unprocessed and a later catch-up tries again; a deliberate skip (nothing to build, a patch whose
+ * latest revision did not change) has `retry: false`. Redis problems propagate so the caller
+ * retries the whole event.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -24,10 +27,15 @@ export type DispatchDeps = {
   keys: Keys;
   log: Logger;
   now: () => Date;
+  /** The latest revision seen per patch; without it every patch COB update is a CI event. */
+  patchRevisions?: {
+    getPatchRevision(rid: string, patchId: string): Promise<string | null>;
+    setPatchRevision(rid: string, patchId: string, revision: string): Promise<void>;
+  };
 };
 
 export type DispatchOutcome =
-  | { status: 'skipped'; reason: string }
+  | { status: 'skipped'; reason: string; retry: boolean }
   | { status: 'done'; event: CiEvent; enqueued: string[]; duplicates: string[]; adapters: string[] };
 
 export function filterContext(storage: StoragePort, identity: IdentityInfo, e: CiEvent): FilterContext {
@@ -62,26 +70,38 @@ export function supersedeFor(
 async function prepare(
   deps: DispatchDeps,
   raw: CiEvent,
-): Promise<{ event: CiEvent; identity: IdentityInfo; trigger: TriggerMessage | null; title: string | null } | { skip: string }> {
+): Promise<Prepared | Skip> {
   let identity: IdentityInfo;
   try {
     identity = await deps.storage.identity(raw.repo);
   } catch (e) {
-    return { skip: `cannot read identity of ${raw.repo}: ${coerceError(e).message}` };
+    return { skip: `cannot read identity of ${raw.repo}: ${coerceError(e).message}`, retry: true };
   }
   if (raw.patch !== null) {
     const patch = await deps.storage.patch(raw.repo, raw.patch);
-    if (patch === null) return { skip: `patch ${raw.patch} not found in ${raw.repo}` };
+    // An invalid COB stays invalid until its refs change, which is a new event.
+    if (patch === null) return { skip: `patch ${raw.patch} not found in ${raw.repo}`, retry: false };
     const event = resolvePatchEvent(raw, patch.latest);
     const trigger = await buildPatchTrigger(deps.storage, identity, event, patch);
-    if (isBuildError(trigger)) return { skip: trigger.error };
-    return { event, identity, trigger, title: patch.title };
+    if (isBuildError(trigger)) return { skip: trigger.error, retry: false };
+    return { event, identity, trigger, title: patch.title, revision: patch.latest.id };
   }
-  if (isDeletion(raw)) return { event: raw, identity, trigger: null, title: null };
+  if (isDeletion(raw)) return { event: raw, identity, trigger: null, title: null, revision: null };
   const trigger = await buildPushTrigger(deps.storage, identity, raw);
-  if (isBuildError(trigger)) return { skip: trigger.error };
-  return { event: raw, identity, trigger, title: null };
+  // A commit missing from storage may still be on its way (a fetch in progress): retry later.
+  if (isBuildError(trigger)) return { skip: trigger.error, retry: trigger.missing === true };
+  return { event: raw, identity, trigger, title: null, revision: null };
 }
+
+type Skip = { skip: string; retry: boolean; quiet?: boolean };
+type Prepared = {
+  event: CiEvent;
+  identity: IdentityInfo;
+  trigger: TriggerMessage | null;
+  title: string | null;
+  /** For patch events: the revision built, remembered once its runs are enqueued. */
+  revision: string | null;
+};
 
 export async function dispatchEvent(deps: DispatchDeps, raw: CiEvent): Promise<DispatchOutcome> {
   const log = deps.log.child({ repo: raw.repo, ref: raw.ref });
@@ -89,11 +109,19 @@ export async function dispatchEvent(deps: DispatchDeps, raw: CiEvent): Promise<D
   try {
     prepared = await prepare(deps, raw);
   } catch (e) {
-    prepared = { skip: coerceError(e).message };
+    prepared = { skip: coerceError(e).message, retry: true };
+  }
+  // Outside the try: a Redis failure here propagates (the caller retries), it is no storage fault.
+  if (!('skip' in prepared) && prepared.revision !== null && raw.patch !== null) {
+    const known = await deps.patchRevisions?.getPatchRevision(raw.repo, raw.patch);
+    if (known === prepared.revision) {
+      prepared = { skip: `latest revision ${known} of patch ${raw.patch} unchanged (a comment, review or label)`, retry: false, quiet: true };
+    }
   }
   if ('skip' in prepared) {
-    log.warn({ reason: prepared.skip }, 'skipping CI event');
-    return { status: 'skipped', reason: prepared.skip };
+    if (prepared.quiet === true) log.debug({ reason: prepared.skip }, 'no CI event');
+    else log.warn({ reason: prepared.skip, retry: prepared.retry }, 'skipping CI event');
+    return { status: 'skipped', reason: prepared.skip, retry: prepared.retry };
   }
   const { event, identity, trigger, title } = prepared;
   const selection = await selectAdapters(deps.config, event, filterContext(deps.storage, identity, event));
@@ -123,6 +151,9 @@ export async function dispatchEvent(deps: DispatchDeps, raw: CiEvent): Promise<D
       supersede: supersedeFor(deps.config, adapter, selection.decisions),
     });
     (r.status === 'enqueued' ? out.enqueued : out.duplicates).push(r.runId);
+  }
+  if (event.patch !== null && prepared.revision !== null) {
+    await deps.patchRevisions?.setPatchRevision(event.repo, event.patch, prepared.revision);
   }
   return out;
 }

@@ -1,7 +1,9 @@
 /**
  * The producer: subscribe to the node, turn ref changes into CI events, enqueue runs. Events are
  * read off the socket at once and handled one at a time in order; on every (re)connect a catch-up
- * scan compares storage with the snapshot, after subscribing so nothing falls in between.
+ * scan compares storage with the snapshot, after subscribing so nothing falls in between. While
+ * connected a catch-up also runs every `catchUpIntervalMs`, so a change skipped because storage
+ * failed (and therefore not recorded as processed) is retried without waiting for a reconnect.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -13,7 +15,7 @@ import type { NodeEvent } from '../node/node-event.ts';
 import { NodeSubscription } from '../node/subscription.ts';
 import { ciEventFromChange } from './ci-event-builder.ts';
 import { dispatchEvent, type DispatchDeps } from './dispatch.ts';
-import { diffRefs, isTrackedRef, refChangeFromUpdate, type RefChange } from './ref-change.ts';
+import { classifyRef, diffRefs, isTrackedRef, refChangeFromUpdate, type RefChange } from './ref-change.ts';
 import { sigrefsChanges } from './sigrefs-changes.ts';
 import { Snapshot } from './snapshot.ts';
 import type { StoragePort } from './storage-port.ts';
@@ -28,14 +30,26 @@ export type ProducerDeps = {
   now?: () => Date;
   /** Backoff of the node reconnect loop (tests shorten it). */
   reconnect?: { minMs: number; maxMs: number };
+  /** Period of the catch-up scan while connected (default 5 minutes; tests shorten it). */
+  catchUpIntervalMs?: number;
 };
+
+export const DEFAULT_CATCH_UP_INTERVAL_MS = 5 * 60_000;
 
 type WorkItem = { kind: 'event'; event: NodeEvent } | { kind: 'scan' };
 
-export type ProducerStats = { events: number; scans: number; enqueued: number; duplicates: number; skipped: number };
+export type ProducerStats = {
+  events: number;
+  scans: number;
+  enqueued: number;
+  duplicates: number;
+  skipped: number;
+  /** Skipped because storage failed: not recorded as processed, retried by a later catch-up. */
+  retryLater: number;
+};
 
 export class Producer {
-  readonly stats: ProducerStats = { events: 0, scans: 0, enqueued: 0, duplicates: 0, skipped: 0 };
+  readonly stats: ProducerStats = { events: 0, scans: 0, enqueued: 0, duplicates: 0, skipped: 0, retryLater: 0 };
   readonly #deps: DispatchDeps & { snapshot: Snapshot };
   readonly #log: Logger;
   readonly #sub: NodeSubscription;
@@ -45,6 +59,8 @@ export class Producer {
   #loop: Promise<void> | null = null;
   #idleWaiters: (() => void)[] = [];
   #busy = false;
+  readonly #catchUpIntervalMs: number;
+  #catchUpTimer: NodeJS.Timeout | null = null;
 
   constructor(deps: ProducerDeps) {
     this.#log = deps.log;
@@ -58,6 +74,8 @@ export class Producer {
       now: deps.now ?? (() => new Date()),
       snapshot: new Snapshot(deps.redis, deps.keys),
     };
+    this.#deps.patchRevisions = this.#deps.snapshot;
+    this.#catchUpIntervalMs = deps.catchUpIntervalMs ?? DEFAULT_CATCH_UP_INTERVAL_MS;
     this.#sub = new NodeSubscription({
       socketPath: deps.config.node.socket,
       log: deps.log.child({ component: 'node' }),
@@ -70,6 +88,10 @@ export class Producer {
   start(): void {
     this.#sub.start();
     this.#loop ??= this.#run();
+    this.#catchUpTimer ??= setInterval(() => {
+      if (this.#sub.connected && !this.#items.some((i) => i.kind === 'scan')) this.#push({ kind: 'scan' });
+    }, this.#catchUpIntervalMs);
+    this.#catchUpTimer.unref();
   }
 
   /** Resolves when every event received so far has been handled (tests, `cibq up`). */
@@ -153,8 +175,15 @@ export class Producer {
       const event = ciEventFromChange(rid, c);
       if (event) {
         const r = await dispatchEvent(this.#deps, event);
-        if (r.status === 'skipped') this.stats.skipped++;
-        else {
+        if (r.status === 'skipped') {
+          this.stats.skipped++;
+          // Storage failed (git died, cache.db busy, repository mid-clone): leave the ref
+          // unprocessed so the next catch-up tries again; dedupe keeps that from running twice.
+          if (r.retry) {
+            this.stats.retryLater++;
+            continue;
+          }
+        } else {
           this.stats.enqueued += r.enqueued.length;
           this.stats.duplicates += r.duplicates.length;
         }
@@ -186,6 +215,7 @@ export class Producer {
       }
       if (baseline) {
         await snapshot.replace(rid, current);
+        await this.#recordPatchRevisions(rid, current);
         continue;
       }
       const changes = diffRefs(await snapshot.get(rid), current, null);
@@ -197,6 +227,27 @@ export class Producer {
       this.#log.info({ repositories: repos.length }, 'recorded baseline of storage; later changes start CI');
     } else {
       this.#log.info({ repositories: repos.length, changedRefs: changed }, 'caught up with storage');
+    }
+  }
+
+  /**
+   * Baseline: remember the latest revision of every existing patch, so a later comment on a patch
+   * older than the baseline is recognised as such and starts nothing.
+   */
+  async #recordPatchRevisions(rid: string, refs: ReadonlyMap<string, string>): Promise<void> {
+    const ids = new Set<string>();
+    for (const ref of refs.keys()) {
+      const k = classifyRef(ref);
+      if (k.kind === 'patch') ids.add(k.id);
+    }
+    for (const id of ids) {
+      let latest: string | null = null;
+      try {
+        latest = (await this.#deps.storage.patch(rid, id))?.latest.id ?? null;
+      } catch (e) {
+        this.#log.warn({ rid, patch: id, err: coerceError(e) }, 'cannot read patch for the baseline');
+      }
+      if (latest !== null) await this.#deps.snapshot.setPatchRevision(rid, id, latest);
     }
   }
 
@@ -218,6 +269,7 @@ export class Producer {
   async close(): Promise<void> {
     if (this.#stopping) return this.#loop ?? undefined;
     this.#stopping = true;
+    if (this.#catchUpTimer) clearInterval(this.#catchUpTimer);
     this.#wakeSleep?.();
     await this.#sub.close();
     this.#wake?.();

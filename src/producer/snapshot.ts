@@ -1,7 +1,7 @@
 /**
  * The producer's memory of storage, kept in Redis: per repository, the tracked refs it has fully
- * processed. A ref is written here only after its runs are enqueued, so a crash in between is
- * repaired by the next catch-up scan.
+ * processed, and the latest revision of every patch it has seen. A ref is written here only after
+ * its runs are enqueued, so a crash in between is repaired by the next catch-up scan.
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from '../shared/redis.ts';
@@ -36,6 +36,23 @@ export class Snapshot {
     const key = this.#keys.snapshot(rid);
     if (c.new === null) await this.#redis.hdel(key, c.ref);
     else await this.#redis.hset(key, c.ref, c.new);
+  }
+
+  /**
+   * The latest revision (the one built) of each patch the producer has seen, per repository, so a
+   * COB update that leaves it unchanged (a comment, a review, a label) starts nothing. Kept without
+   * expiry next to the ref snapshot: `<snapshot key>:patches`, patch id → revision id.
+   */
+  async getPatchRevision(rid: string, patchId: string): Promise<string | null> {
+    return this.#redis.hget(this.#patchesKey(rid), patchId);
+  }
+
+  async setPatchRevision(rid: string, patchId: string, revision: string): Promise<void> {
+    await this.#redis.hset(this.#patchesKey(rid), patchId, revision);
+  }
+
+  #patchesKey(rid: string): string {
+    return `${this.#keys.snapshot(rid)}:patches`;
   }
 
   async replace(rid: string, refs: ReadonlyMap<string, string>): Promise<void> {

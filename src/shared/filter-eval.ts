@@ -90,7 +90,13 @@ async function leaf(f: Filter, e: CiEvent, ctx: FilterContext): Promise<boolean>
     case 'Node':
       return (e.author ?? e.fromNode) === f.nid;
     case 'DefaultBranch':
-      return (e.kind === 'BranchCreated' || e.kind === 'BranchUpdated') && e.name === ctx.defaultBranch;
+      // Anyone can push a branch named like the default one into their own namespace: only the
+      // canonical ref or a delegate's copy is "the default branch".
+      return (
+        (e.kind === 'BranchCreated' || e.kind === 'BranchUpdated') &&
+        e.name === ctx.defaultBranch &&
+        (e.canonical || (e.author !== null && ctx.delegates.includes(e.author)))
+      );
     case 'AnyDelegate':
       return e.canonical || (e.author !== null && ctx.delegates.includes(e.author));
     case 'HasFile':

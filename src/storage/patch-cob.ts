@@ -2,9 +2,10 @@
  * Evaluates a patch COB straight from git (reference radicle-node.md §4): load the change DAG
  * reachable from every namespace's tip, drop git parents that are `Rad-Related`/`Rad-Resource`
  * trailers, then apply changes in topological order (ties: committer time, then oid). A change
- * with a bad signature, unreadable actions or a rejected action is pruned with its descendants.
+ * that is unsigned or badly signed, has unreadable actions or a rejected action is pruned with its
+ * descendants; an unsigned or badly signed root means there is no patch.
  */
-import { isNid, nidFromPublicKey } from '../shared/node-id.ts';
+import { nidFromPublicKey } from '../shared/node-id.ts';
 import { parseSshSig, verifyChangeSignature } from './change-signature.ts';
 import type { GitObject } from './git-batch.ts';
 import { parseCommit, parseTree, trailerValues } from './git-object.ts';
@@ -48,6 +49,8 @@ async function loadChange(read: ReadObject, oid: string, rootId: string): Promis
   if (obj?.type !== 'commit') return null;
   const c = parseCommit(obj.content);
   const related = new Set([...trailerValues(c.message, 'Rad-Related'), ...trailerValues(c.message, 'Rad-Resource')]);
+  // The author is the key that signed the change, never the git author e-mail (any peer can write
+  // any e-mail). Real Radicle changes are always signed: an unsigned one is pruned.
   let author: string | null = null;
   const gpgsig = c.headers.get('gpgsig');
   if (gpgsig !== undefined) {
@@ -57,9 +60,6 @@ async function loadChange(read: ReadObject, oid: string, rootId: string): Promis
     } catch {
       author = null;
     }
-  } else {
-    const nid = c.authorEmail.slice(c.authorEmail.lastIndexOf('@') + 1);
-    author = isNid(nid) ? nid : null;
   }
   return {
     id: oid,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
 import { Rid } from '../shared/ci-event.ts';
+import { CobRefReader } from './cob-refs.ts';
 import { commitsBetween } from './commit-walk.ts';
 import { GitBatch, assertBatchRev, type GitObject } from './git-batch.ts';
 import { parseCommit, tagTarget, type Commit } from './git-object.ts';
@@ -30,6 +31,7 @@ export class Storage {
   readonly #log: Logger;
   readonly #batches = new Map<string, GitBatch>();
   readonly #cache: PatchCache;
+  readonly #cobRefs = new CobRefReader();
   #commandSpawns = 0;
   #closed: Promise<void> | null = null;
 
@@ -137,7 +139,10 @@ export class Storage {
     } catch (err) {
       log.warn({ err }, 'cannot use the COB cache for this patch; evaluating from git');
     }
-    const refs = await this.#forEachRef(rid, [`refs/namespaces/*/refs/cobs/${PATCH_TYPE}/${patchId}`]);
+    // No process per patch event: the tips are read from the ref files (loose, then packed-refs).
+    const gitDir = this.gitDir(rid);
+    if (!existsSync(gitDir)) throw new Error(`repository ${rid} not found in storage`);
+    const refs = await this.#cobRefs.tips(gitDir, PATCH_TYPE, patchId);
     if (refs.size === 0) return null;
     const identity = await this.identity(rid);
     return evaluatePatchCob((rev) => this.read(rid, rev), {

@@ -239,8 +239,8 @@ describe('cibq event', () => {
         '  ✗ triggers[2] → cleanup: not allowed',
         '    ✗ !BranchDeleted',
       ].join('\n'));
-      // A non-match: bob's push fails !AnyDelegate.
-      assert.match(blocks[9] ?? '', /starts: no run\n {2}✗ filters → native: not allowed\n {4}✗ !And\n {6}✓ !DefaultBranch\n {6}✗ !AnyDelegate/);
+      // A non-match: bob's main is not the default branch (he is no delegate), so !And stops there.
+      assert.match(blocks[9] ?? '', /starts: no run\n {2}✗ filters → native: not allowed\n {4}✗ !And\n {6}✗ !DefaultBranch\n {2}✗ triggers/);
       assert.match(blocks[8] ?? '', /starts: no run\n {2}note: the ref was deleted: there is nothing to build, so no run starts \(filters allow: cleanup\)/);
     });
 

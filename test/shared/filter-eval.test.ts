@@ -128,6 +128,14 @@ describe('leaf filters', () => {
     assert.equal(await allows('!DefaultBranch', ev('TagCreated', { name: 'main' })), false);
   });
 
+  test("DefaultBranch: only the canonical ref or a delegate's branch, never a stranger's namespace", async () => {
+    const strangers = ev('BranchUpdated', { author: BOB, fromNode: BOB, ref: `refs/namespaces/${BOB}/refs/heads/main` });
+    assert.equal(await allows('!DefaultBranch', strangers), false);
+    assert.equal(await allows('!DefaultBranch', strangers, ctx([], { delegates: [ALICE, BOB] })), true);
+    const canonical = ev('BranchUpdated', { author: null, fromNode: BOB, canonical: true, ref: 'refs/heads/main' });
+    assert.equal(await allows('!DefaultBranch', canonical, ctx([], { delegates: [] })), true);
+  });
+
   test('HasFile asks the context, except for deletions', async () => {
     const c = ctx(['.radicle/native.yaml']);
     assert.equal(await allows('!HasFile ".radicle/native.yaml"', ev('BranchUpdated'), c), true);

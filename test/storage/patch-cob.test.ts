@@ -5,14 +5,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { nidFromPublicKey } from '../../src/shared/node-id.ts';
 import { Storage, type PatchInfo } from '../../src/storage/storage.ts';
-import { FakeStorage, makeNodeKey } from '../fixtures/radicle-storage.ts';
+import { changeSignature, FakeStorage, makeNodeKey } from '../fixtures/radicle-storage.ts';
 
 const alice = makeNodeKey(21); // delegate
 const bob = makeNodeKey(22); // contributor
@@ -113,12 +111,23 @@ test('a delegate merge makes the patch merged (threshold 1)', async () => {
   assert.deepEqual((await bothWays(id)).state, { status: 'merged', revision: id, commit: head1 });
 });
 
-test('an unsigned change is attributed to the NID in its alias@<nid> e-mail', async () => {
-  const stranger = nidFromPublicKey(randomBytes(32)); // key unknown to the fixture: no gpgsig header
-  const id = await fake.createPatch(rid, stranger, { title: 'Unsigned', description: 'x', base, head: head1 });
-  const p = await bothWays(id);
-  assert.equal(p.author, stranger);
-  assert.equal(p.latest.author, stranger);
+test('an unsigned root change is no patch, whatever NID its e-mail names; signed, the same root is one', async () => {
+  const action = { base, description: 'x', oid: head1, type: 'revision' };
+  const edit = { target: 'delegates', title: 'Unsigned', type: 'edit' };
+  const unsigned = rawChange({ nid: alice.nid, patchId: null, parent: null, actions: [action, edit] });
+  assert.equal(await storage.patch(rid, unsigned), null);
+  const signed = rawChange({ nid: alice.nid, patchId: null, parent: null, actions: [action, edit], signAs: alice.nid });
+  assert.equal((await storage.patch(rid, signed))?.author, alice.nid);
+});
+
+test("an unsigned change carrying a delegate's e-mail is pruned with its descendants", async () => {
+  const id = await fake.createPatch(rid, bob.nid, { title: 'Keep open', description: 'x', base, head: head1 });
+  await fake.deleteCache(rid, id);
+  const forged = rawChange({ nid: alice.nid, patchId: id, parent: id, action: { state: { status: 'archived' }, type: 'lifecycle' } });
+  rawChange({ nid: bob.nid, patchId: id, parent: forged, action: { title: 'child of unsigned', type: 'edit' }, signAs: bob.nid });
+  const p = await storage.patch(rid, id);
+  assert.deepEqual(p?.state, { status: 'open', conflicts: [] });
+  assert.equal(p?.title, 'Keep open');
 });
 
 test('a patch that does not exist is null', async () => {
@@ -126,16 +135,28 @@ test('a patch that does not exist is null', async () => {
   await assert.rejects(storage.patch(rid, 'not-an-oid'), /invalid patch id/);
 });
 
-/** Writes a raw change on top of `parent` into `nid`'s namespace, copying headers from `template` if given. */
-function rawChange(opts: { nid: string; patchId: string; parent: string; action: unknown; gpgsigFrom?: string }): string {
+/**
+ * Writes a raw change on top of `parent` (null: a root) into `nid`'s namespace (the e-mail names `nid`);
+ * unsigned unless `signAs` signs it or `gpgsigFrom` copies another change's signature.
+ */
+function rawChange(opts: {
+  nid: string;
+  patchId: string | null;
+  parent: string | null;
+  action?: unknown;
+  actions?: unknown[];
+  gpgsigFrom?: string;
+  signAs?: string;
+}): string {
   const gitDir = join(home, 'storage', rid.slice(4));
   const git = (args: string[], input?: string): string =>
     execFileSync('git', ['--git-dir', gitDir, ...args], input === undefined ? {} : { input }).toString().trim();
   const idc = git(['rev-parse', 'refs/rad/id']);
   const man = git(['hash-object', '-w', '--stdin'], '{"typeName":"xyz.radicle.patch","version":1}');
-  const act = git(['hash-object', '-w', '--stdin'], JSON.stringify(opts.action));
-  const tree = git(['mktree'], `100644 blob ${act}\t0\n100644 blob ${man}\tmanifest\n`);
-  let sig = '';
+  const actions = opts.actions ?? [opts.action];
+  const entries = actions.map((a, i) => `100644 blob ${git(['hash-object', '-w', '--stdin'], JSON.stringify(a))}\t${i}\n`);
+  const tree = git(['mktree'], `${entries.join('')}100644 blob ${man}\tmanifest\n`);
+  let sig = opts.signAs === undefined ? '' : `gpgsig ${changeSignature(opts.signAs, tree)}\n`;
   if (opts.gpgsigFrom !== undefined) {
     const raw = git(['cat-file', 'commit', opts.gpgsigFrom]);
     const m = /\ngpgsig (-----BEGIN SSH SIGNATURE-----[\s\S]*?-----END SSH SIGNATURE-----)/.exec(raw);
@@ -143,21 +164,22 @@ function rawChange(opts: { nid: string; patchId: string; parent: string; action:
     sig = `gpgsig ${m[1]}\n`;
   }
   const who = `x <x@${opts.nid}> 1750000900 +0000`;
-  const body = `tree ${tree}\nparent ${opts.parent}\nparent ${idc}\nauthor ${who}\ncommitter ${who}\n${sig}\nRaw\n\nRad-Resource: ${idc}\n`;
+  const parents = opts.parent === null ? '' : `parent ${opts.parent}\n`;
+  const body = `tree ${tree}\n${parents}parent ${idc}\nauthor ${who}\ncommitter ${who}\n${sig}\nRaw\n\nRad-Resource: ${idc}\n`;
   const oid = git(['hash-object', '-t', 'commit', '-w', '--stdin'], body);
-  git(['update-ref', `refs/namespaces/${opts.nid}/refs/cobs/xyz.radicle.patch/${opts.patchId}`, oid]);
+  git(['update-ref', `refs/namespaces/${opts.nid}/refs/cobs/xyz.radicle.patch/${opts.patchId ?? oid}`, oid]);
   return oid;
 }
 
 test('a label change by a non-delegate is rejected (pruned)', async () => {
   const id = await fake.createPatch(rid, bob.nid, { title: 'No labels', description: 'x', base, head: head1 });
   await fake.deleteCache(rid, id);
-  const stranger = nidFromPublicKey(randomBytes(32));
-  rawChange({ nid: stranger, patchId: id, parent: id, action: { labels: ['pwned'], type: 'label' } });
+  const stranger = makeNodeKey();
+  rawChange({ nid: stranger.nid, patchId: id, parent: id, action: { labels: ['pwned'], type: 'label' }, signAs: stranger.nid });
   const p = await storage.patch(rid, id);
   assert.deepEqual(p?.labels, []);
-  // the same action from the delegate's (unsigned here) namespace is accepted
-  rawChange({ nid: alice.nid, patchId: id, parent: id, action: { labels: ['ok'], type: 'label' } });
+  // the same action signed by the delegate is accepted
+  rawChange({ nid: alice.nid, patchId: id, parent: id, action: { labels: ['ok'], type: 'label' }, signAs: alice.nid });
   assert.deepEqual((await storage.patch(rid, id))?.labels, ['ok']);
 });
 

@@ -5,8 +5,8 @@ import { configFor, print, type CommandContext } from '../context.ts';
 
 export const CONFIG_HELP = `Usage: cibq config check [--config FILE]
 
-Loads the configuration and prints it resolved (defaults applied, paths absolute, durations in
-milliseconds) as JSON, with sensitive values masked. Exits 2 and names every bad key otherwise.`;
+Loads the configuration and prints it resolved (defaults applied, paths absolute, durations as
+strings like "1h" or "30s") as JSON, with sensitive values masked. Exits 2 and names every bad key otherwise.`;
 
 export async function configMain(ctx: CommandContext): Promise<number> {
   const [sub, ...rest] = ctx.argv;

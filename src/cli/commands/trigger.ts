@@ -5,12 +5,13 @@
 import { buildPatchTrigger, buildPushTrigger, isBuildError } from '../../producer/build-trigger.ts';
 import type { CiEvent } from '../../shared/ci-event.ts';
 import { UsageError } from '../../shared/errors.ts';
-import { connectRedis, redisKeys } from '../../shared/redis.ts';
+import { redisKeys } from '../../shared/redis.ts';
 import { enqueueRun, RunQueues } from '../../shared/run-queues.ts';
 import type { TriggerMessage } from '../../shared/trigger-message.ts';
 import { Storage } from '../../storage/storage.ts';
 import { parseCommand, stringFlag } from '../args.ts';
 import { configFor, loggerFor, print, type CommandContext } from '../context.ts';
+import { connectRedisOnce, RedisUnavailable } from '../redis-once.ts';
 
 export const TRIGGER_HELP = `Usage: cibq trigger --repo RID (--branch NAME | --patch ID) [--commit OID] [--adapter NAME] [--json]
 
@@ -47,8 +48,16 @@ export async function triggerMain(ctx: CommandContext): Promise<number> {
   if (!(adapter in config.adapters)) throw new UsageError(`--adapter: adapter "${adapter}" is not defined in the configuration`);
 
   const log = loggerFor(ctx, p, 'cibq-trigger');
+  // Fail fast: with Redis down a one-shot command says so and exits 1 instead of retrying forever.
+  let redis;
+  try {
+    redis = await connectRedisOnce(config.redis, 'trigger');
+  } catch (e) {
+    if (!(e instanceof RedisUnavailable)) throw e;
+    print({ ...ctx, stdout: ctx.stderr }, `cibq: ${e.message}; no run was enqueued`);
+    return 1;
+  }
   const storage = new Storage({ radHome: config.node.radHome, log });
-  const redis = connectRedis(config.redis, log, 'trigger');
   const keys = redisKeys(config.redis.prefix);
   const queues = new RunQueues(redis, keys);
   try {

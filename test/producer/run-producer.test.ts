@@ -1,0 +1,250 @@
+/**
+ * The producer against a real redis-server, storage laid out as a node lays it out and a fake node
+ * on a Unix socket (no worker: enqueued jobs are inspected in their queue). Covers each node event
+ * alone, refs that start nothing, tags, patches whose built revision does not change, and storage
+ * faults that must not lose a change.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { Producer } from '../../src/producer/run-producer.ts';
+import type { StoragePort } from '../../src/producer/storage-port.ts';
+import { parseConfig } from '../../src/shared/config-load.ts';
+import { connectRedis, redisKeys } from '../../src/shared/redis.ts';
+import { RunQueues } from '../../src/shared/run-queues.ts';
+import type { TriggerMessage } from '../../src/shared/trigger-message.ts';
+import { Storage } from '../../src/storage/storage.ts';
+import { FakeNode } from '../fixtures/fake-node.ts';
+import { FakeStorage, makeNodeKey } from '../fixtures/radicle-storage.ts';
+import { waitFor } from '../helpers/pipeline.ts';
+import { RedisServer } from '../helpers/redis-server.ts';
+
+const alice = makeNodeKey(51); // delegate
+const bob = makeNodeKey(52);
+const PATCH = 'xyz.radicle.patch';
+const ns = (nid: string, rest: string) => `refs/namespaces/${nid}/${rest}`;
+
+/** Storage whose identity() fails while `failures` > 0 (a repository mid-clone, git dying). */
+class FlakyStorage {
+  failures = 0;
+  readonly real: Storage;
+  constructor(real: Storage) {
+    this.real = real;
+  }
+  port(): StoragePort {
+    const r = this.real;
+    return {
+      listRepositories: () => r.listRepositories(),
+      identity: async (rid) => {
+        if (this.failures > 0) {
+          this.failures--;
+          throw new Error('git cat-file exited (signal SIGKILL) before answering');
+        }
+        return r.identity(rid);
+      },
+      resolveRef: (rid, ref) => r.resolveRef(rid, ref),
+      listRefs: (rid) => r.listRefs(rid),
+      peelToCommit: (rid, oid) => r.peelToCommit(rid, oid),
+      commitsBetween: (rid, tip, old, limit) => r.commitsBetween(rid, tip, old, limit),
+      hasFile: (rid, c, p) => r.hasFile(rid, c, p),
+      sigrefs: (rid, c) => r.sigrefs(rid, c),
+      patch: (rid, id) => r.patch(rid, id),
+    };
+  }
+}
+
+async function setup(opts: { catchUpIntervalMs?: number } = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pr-'));
+  const radHome = path.join(dir, 'h');
+  const fake = await FakeStorage.create(radHome);
+  const node = await FakeNode.start(radHome, alice.nid);
+  const server = await RedisServer.start();
+  const config = parseConfig(
+    `db: cibq.db\nreport_dir: reports\ndefault_adapter: rec\nadapters:\n  rec: { command: /bin/true }\n` +
+      `filters:\n  - !Or [ !BranchCreated, !BranchUpdated, !BranchDeleted, !TagCreated, !TagUpdated, !TagDeleted, !PatchCreated, !PatchUpdated ]\n`,
+    { path: path.join(dir, 'cibq.yaml'), env: { REDIS_URL: server.url, RAD_HOME: radHome }, homeDir: dir },
+  );
+  const log = pino({ level: process.env.CIBQ_TEST_LOG ?? 'silent' });
+  const redis = connectRedis(config.redis, log, 'test');
+  const keys = redisKeys(config.redis.prefix);
+  const queues = new RunQueues(redis, keys);
+  const storage = new FlakyStorage(new Storage({ radHome, log }));
+  // a repository with main, and a patch by bob, all before the producer's first start (baseline)
+  const { rid } = await fake.createRepo({ name: 'prod', defaultBranch: 'main', delegates: [alice.nid] });
+  const c1 = await fake.commit(rid, { files: { a: '1' } });
+  await fake.pushBranch(rid, alice.nid, 'main', c1);
+  await fake.setCanonicalHead(rid, 'main', c1);
+  const h1 = await fake.commit(rid, { files: { a: 'p1' }, parent: c1 });
+  const oldPatch = await fake.createPatch(rid, bob.nid, { title: 'Old', description: 'before the baseline', base: c1, head: h1 });
+  await fake.signRefs(rid, alice.nid);
+  const producer = new Producer({
+    config, storage: storage.port(), queues, redis, keys, log,
+    reconnect: { minMs: 20, maxMs: 200 },
+    ...(opts.catchUpIntervalMs !== undefined ? { catchUpIntervalMs: opts.catchUpIntervalMs } : {}),
+  });
+  producer.start();
+  await node.waitForSubscribers(1);
+  const settle = async () => {
+    await new Promise((r) => setTimeout(r, 100));
+    await producer.idle();
+  };
+  await waitFor('baseline', () => producer.stats.scans >= 1);
+  await settle();
+  let seen = 0;
+  return {
+    fake, node, storage, producer, redis, keys, rid, c1, h1, oldPatch, settle,
+    async triggers(): Promise<TriggerMessage[]> {
+      const jobs = await queues.queue('rec').getJobs(['waiting', 'prioritized', 'delayed']);
+      return jobs.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0)).map((j) => (j.data as { trigger: TriggerMessage }).trigger);
+    },
+    /** Triggers enqueued since the last call. */
+    async fresh(): Promise<TriggerMessage[]> {
+      const all = await this.triggers();
+      const out = all.slice(seen);
+      seen = all.length;
+      return out;
+    },
+    async close() {
+      await producer.close();
+      await queues.close();
+      await storage.real.close();
+      redis.disconnect();
+      await node.stop();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+type Env = Awaited<ReturnType<typeof setup>>;
+const branchOf = (t: TriggerMessage | undefined) => (t?.event_type === 'push' ? t.branch : null);
+
+describe('producer: node events, one at a time', () => {
+  let e: Env;
+  before(async () => {
+    e = await setup();
+  });
+  after(async () => e.close());
+
+  test('nothing that existed before the first start is built', async () => {
+    assert.deepEqual(await e.fresh(), []);
+  });
+
+  test('localRefsAnnounced alone starts a run for what the sigrefs diff shows', async () => {
+    const c = await e.fake.commit(e.rid, { files: { a: 'local' }, parent: e.c1 });
+    await e.fake.pushBranch(e.rid, alice.nid, 'local', c);
+    const at = await e.fake.signRefs(e.rid, alice.nid);
+    e.node.emit({ type: 'localRefsAnnounced', rid: e.rid, refs: { remote: alice.nid, at }, timestamp: 1 });
+    await e.settle();
+    const [t, ...rest] = await e.fresh();
+    assert.equal(rest.length, 0);
+    assert.equal(branchOf(t), ns(alice.nid, 'refs/heads/local'));
+    assert.equal(t?.event_type === 'push' && t.after, c);
+  });
+
+  test('canonicalRefUpdated alone starts a run on the canonical branch', async () => {
+    const c = await e.fake.commit(e.rid, { files: { a: 'canonical' }, parent: e.c1 });
+    await e.fake.setCanonicalHead(e.rid, 'main', c);
+    e.node.emit({ type: 'canonicalRefUpdated', rid: e.rid, refname: 'refs/heads/main', target: c });
+    await e.settle();
+    const [t, ...rest] = await e.fresh();
+    assert.equal(rest.length, 0);
+    assert.equal(branchOf(t), 'refs/heads/main');
+    assert.ok(t?.event_type === 'push');
+    assert.deepEqual([t.before, t.after, t.pusher.id], [e.c1, c, alice.did]);
+  });
+
+  test('rad/*, tmp/* and heads/patches/* refs start nothing', async () => {
+    const c = await e.fake.commit(e.rid, { files: { a: 'ignored' }, parent: e.c1 });
+    for (const ref of ['refs/tmp/heads/x', 'refs/rad/sigrefs', 'refs/rad/root', `refs/heads/patches/${'f'.repeat(40)}`]) {
+      await e.fake.setRef(e.rid, ns(bob.nid, ref), c);
+    }
+    e.node.emit({
+      type: 'refsFetched', remote: bob.nid, rid: e.rid,
+      updated: ['refs/tmp/heads/x', 'refs/rad/sigrefs', 'refs/rad/root', `refs/heads/patches/${'f'.repeat(40)}`].map((r) => ({ created: { name: ns(bob.nid, r), oid: c } })),
+    });
+    await e.settle();
+    assert.deepEqual(await e.fresh(), []);
+  });
+
+  test('a tag update starts a run of the new target; a deleted tag starts nothing', async () => {
+    const c2 = await e.fake.commit(e.rid, { files: { a: 't2' }, parent: e.c1 });
+    const ref = ns(alice.nid, 'refs/tags/v2');
+    const old = await e.fake.tag(e.rid, alice.nid, 'v2', e.c1);
+    e.node.emit({ type: 'refsFetched', remote: alice.nid, rid: e.rid, updated: [{ created: { name: ref, oid: old } }] });
+    await e.settle();
+    assert.equal((await e.fresh()).length, 1);
+    const moved = await e.fake.tag(e.rid, alice.nid, 'v2', c2, { annotated: true });
+    e.node.emit({ type: 'refsFetched', remote: alice.nid, rid: e.rid, updated: [{ updated: { name: ref, old, new: moved } }] });
+    await e.settle();
+    const [t, ...rest] = await e.fresh();
+    assert.equal(rest.length, 0);
+    assert.ok(t?.event_type === 'push');
+    assert.deepEqual([t.branch, t.before, t.after, t.commits], [ref, e.c1, c2, [c2]]);
+    await e.fake.setRef(e.rid, ref, null);
+    e.node.emit({ type: 'refsFetched', remote: alice.nid, rid: e.rid, updated: [{ deleted: { name: ref, oid: moved } }] });
+    await e.settle();
+    assert.deepEqual(await e.fresh(), []);
+  });
+
+  test('a comment on a patch older than the baseline starts nothing, even with no dedupe mark left', async () => {
+    await e.redis.del(...(await e.redis.keys(`${e.keys.dedupe('*')}`)), 'none');
+    const tip = await e.fake.comment(e.rid, alice.nid, e.oldPatch, 'old but fine');
+    e.node.emit({ type: 'refsFetched', remote: alice.nid, rid: e.rid, updated: [{ created: { name: ns(alice.nid, `refs/cobs/${PATCH}/${e.oldPatch}`), oid: tip } }] });
+    await e.settle();
+    assert.deepEqual(await e.fresh(), []);
+  });
+
+  test("a new revision by the author starts a run; a non-author's revision and a later comment do not", async () => {
+    const h2 = await e.fake.commit(e.rid, { files: { a: 'p2' }, parent: e.h1 });
+    const cob = (nid: string) => ns(nid, `refs/cobs/${PATCH}/${e.oldPatch}`);
+    const before = await e.storage.real.resolveRef(e.rid, cob(bob.nid));
+    const rev = await e.fake.addRevision(e.rid, bob.nid, e.oldPatch, { description: 'v2', base: e.c1, head: h2 });
+    e.node.emit({ type: 'refsFetched', remote: bob.nid, rid: e.rid, updated: [{ updated: { name: cob(bob.nid), old: before, new: rev } }] });
+    await e.settle();
+    const [t, ...rest] = await e.fresh();
+    assert.equal(rest.length, 0);
+    assert.ok(t?.event_type === 'patch');
+    assert.deepEqual([t.action, t.patch.after], ['Updated', h2]);
+
+    const h3 = await e.fake.commit(e.rid, { files: { a: 'alice tweak' }, parent: h2 });
+    const aliceBefore = await e.storage.real.resolveRef(e.rid, cob(alice.nid));
+    const theirs = await e.fake.addRevision(e.rid, alice.nid, e.oldPatch, { description: 'tweak', base: e.c1, head: h3 });
+    e.node.emit({ type: 'refsFetched', remote: alice.nid, rid: e.rid, updated: [{ updated: { name: cob(alice.nid), old: aliceBefore, new: theirs } }] });
+    await e.settle();
+    assert.deepEqual(await e.fresh(), []);
+
+    await e.redis.del(...(await e.redis.keys(`${e.keys.dedupe('*')}`)), 'none');
+    const c = await e.fake.comment(e.rid, bob.nid, e.oldPatch, 'thanks');
+    e.node.emit({ type: 'refsFetched', remote: bob.nid, rid: e.rid, updated: [{ updated: { name: cob(bob.nid), old: rev, new: c } }] });
+    await e.settle();
+    assert.deepEqual(await e.fresh(), []);
+  });
+});
+
+describe('producer: storage faults', () => {
+  let e: Env;
+  before(async () => {
+    e = await setup({ catchUpIntervalMs: 300 });
+  });
+  after(async () => e.close());
+
+  test('a change skipped because storage failed is not lost: the periodic catch-up enqueues it once', async () => {
+    const c = await e.fake.commit(e.rid, { files: { a: 'flaky' }, parent: e.c1 });
+    await e.fake.pushBranch(e.rid, alice.nid, 'flaky', c);
+    e.storage.failures = 1;
+    e.node.emit({ type: 'refsFetched', remote: alice.nid, rid: e.rid, updated: [{ created: { name: ns(alice.nid, 'refs/heads/flaky'), oid: c } }] });
+    await waitFor('the fault', () => e.producer.stats.retryLater >= 1);
+    const [t] = await waitFor('the retried run', async () => {
+      const ts = await e.triggers();
+      return ts.length > 0 && ts;
+    });
+    assert.equal(branchOf(t), ns(alice.nid, 'refs/heads/flaky'));
+    const scans = e.producer.stats.scans;
+    await waitFor('two more catch-ups', () => e.producer.stats.scans >= scans + 2);
+    assert.equal((await e.triggers()).length, 1);
+  });
+});
