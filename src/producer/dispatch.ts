@@ -52,18 +52,22 @@ export function filterContext(storage: StoragePort, identity: IdentityInfo, e: C
 }
 
 /**
- * Whether runs of `adapter` started by this selection supersede older ones: the setting of the
- * trigger that selected it (the first that did), else the adapter's, else the global one.
+ * Whether runs of `adapter` started by this selection supersede older ones: the setting of a
+ * trigger that selected it (the first with a setting), else the adapter's, else the global one —
+ * also when the global filters selected the same adapter too.
  */
 export function supersedeFor(
   config: Pick<Config, 'triggers' | 'adapters' | 'supersede'>,
   adapter: string,
   decisions: Selection['decisions'],
 ): boolean {
-  const chosen = decisions.find((d) => d.adapter === adapter && d.decision.allowed);
-  const m = chosen ? /^triggers\[(\d+)\]$/.exec(chosen.source) : null;
-  const fromTrigger = m ? config.triggers[Number(m[1])]?.supersede : null;
-  return fromTrigger ?? config.adapters[adapter]?.supersede ?? config.supersede;
+  for (const d of decisions) {
+    if (d.adapter !== adapter || !d.decision.allowed) continue;
+    const m = /^triggers\[(\d+)\]$/.exec(d.source);
+    const fromTrigger = m ? config.triggers[Number(m[1])]?.supersede : null;
+    if (fromTrigger !== null && fromTrigger !== undefined) return fromTrigger;
+  }
+  return config.adapters[adapter]?.supersede ?? config.supersede;
 }
 
 /** Reads what the event needs from storage; null with a reason when the event cannot be used. */
