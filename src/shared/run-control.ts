@@ -10,6 +10,10 @@
  *   polled while it runs, so a cancel request survives a missed pub/sub message.
  * - `<p>:cancel` (channel) cancel requests, for the worker holding the run to act at once.
  * - `<p>:latest:<hash>` the newest run per (adapter, repository, branch or patch), for supersede.
+ * - `<p>:dedupe-of:<run>` the dedupe hash the run was enqueued under, and `<p>:dedupe-gen:<hash>`
+ *   how many runs of that (adapter, repository, ref, commit) were cancelled: a cancelled or
+ *   superseded run gives up its dedupe mark, so the same commit runs again (with a new run id)
+ *   if it becomes the tip again, e.g. after a force-push back.
  */
 import os from 'node:os';
 import type { Redis } from 'ioredis';
@@ -30,6 +34,8 @@ export function controlKeys(keys: Keys) {
     cancel: (runId: string) => `${p}:cancel:${runId}`,
     cancelChannel: `${p}:cancel`,
     latest: (hash: string) => `${p}:latest:${hash}`,
+    dedupeOf: (runId: string) => `${p}:dedupe-of:${runId}`,
+    dedupeGen: (hash: string) => `${p}:dedupe-gen:${hash}`,
     /** BullMQ's lock of a job: holds the token of the worker processing it. */
     jobLock: (adapter: string, jobId: string) => `${p}:${keys.runQueue(adapter)}:${jobId}:lock`,
   };
@@ -60,9 +66,29 @@ export async function publishFinal(
   const ck = controlKeys(keys);
   const k = [ck.final(update.subject.id), keys.runUpdates];
   if (lock) k.push(ck.jobLock(lock.adapter, update.subject.id));
-  const r = await redis.eval(PUBLISH_FINAL, k.length, ...k, update.result, JSON.stringify(update), FINAL_TTL_SECONDS, lock?.token ?? '');
-  return r as FinalStatus;
+  const r = (await redis.eval(PUBLISH_FINAL, k.length, ...k, update.result, JSON.stringify(update), FINAL_TTL_SECONDS, lock?.token ?? '')) as FinalStatus;
+  if (r === 'published' && update.result === 'cancelled') await releaseDedupe(redis, keys, update.subject.id);
+  return r;
 }
+
+/** Deletes the dedupe mark if it is still this run's, and counts a new generation of run ids. */
+const RELEASE_DEDUPE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return 1`;
+
+/** Lets a cancelled run's commit be enqueued again: its dedupe mark is removed. */
+export async function releaseDedupe(redis: Redis, keys: Keys, runId: string): Promise<boolean> {
+  const ck = controlKeys(keys);
+  const hash = await redis.get(ck.dedupeOf(runId));
+  if (hash === null) return false;
+  return (await redis.eval(RELEASE_DEDUPE, 2, keys.dedupe(hash), ck.dedupeGen(hash), runId, DEDUPE_TTL_SECONDS)) === 1;
+}
+
+/** Enqueue marks expire after this long; a commit re-announced after that may run again. */
+export const DEDUPE_TTL_SECONDS = 180 * 24 * 3600;
 
 /** The result of a run whose final update was published, or null. */
 export async function finalResult(redis: Redis, keys: Keys, runId: string): Promise<string | null> {
@@ -119,14 +145,16 @@ export async function cancelRun(deps: ControlDeps, adapters: readonly string[], 
     const ck = controlKeys(keys);
     // First the durable request: a worker picking the run up from here on sees it.
     await redis.set(ck.cancel(runId), reason, 'EX', CANCEL_TTL_SECONDS);
-    if (state !== 'active' && (await queue.remove(runId)) === 1) {
+    if (state !== 'active') {
+      // Final result first: if we crash before the removal, a worker that picks the run up skips it.
       const parsed = RunJobData.safeParse(job.data);
-      if (parsed.success) {
-        const at = deps.now().toISOString();
-        await publishFinal(redis, keys, { subject: parsed.data.subject, state: 'finished', at, result: 'cancelled', reason, attempts: 0 });
+      const at = deps.now().toISOString();
+      if (parsed.success) await publishFinal(redis, keys, { subject: parsed.data.subject, state: 'finished', at, result: 'cancelled', reason, attempts: 0 });
+      if ((await queue.remove(runId)) === 1 || !parsed.success) {
+        deps.log.info({ runId, adapter, reason }, 'queued run cancelled');
+        return { status: 'cancelled', adapter };
       }
-      deps.log.info({ runId, adapter, reason }, 'queued run cancelled');
-      return { status: 'cancelled', adapter };
+      // A worker took it in the meantime: it sees the final result (or the cancel request) and stops.
     }
     // Locked by a worker: ask it (the request key covers a worker that misses the message).
     await redis.publish(ck.cancelChannel, JSON.stringify({ run_id: runId, reason } satisfies CancelRequest));

@@ -7,14 +7,11 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Keys } from './redis.ts';
-import { cancelRun, controlKeys } from './run-control.ts';
+import { cancelRun, controlKeys, DEDUPE_TTL_SECONDS } from './run-control.ts';
 import type { RunJobData } from './run-job.ts';
 import type { RunSubject } from './run.ts';
 import { publishRunUpdate } from './run-updates.ts';
 import type { TriggerMessage } from './trigger-message.ts';
-
-/** Enqueue marks expire after this long; a commit re-announced after that may run again. */
-const DEDUPE_TTL_SECONDS = 180 * 24 * 3600;
 
 export class RunQueues {
   readonly #redis: Redis;
@@ -61,8 +58,12 @@ function dedupeHash(adapter: string, d: { repo: string; ref: string; commit: str
   return createHash('sha256').update(`${adapter}\0${d.repo}\0${d.ref}\0${d.commit}`).digest('hex');
 }
 
-/** A UUID-shaped id derived from the dedupe hash, so the same run always gets the same id. */
-function uuidFromHash(h: string): string {
+/**
+ * A UUID-shaped id derived from the dedupe hash, so the same run always gets the same id; after
+ * `generation` cancellations of it (see releaseDedupe) the commit runs again under a new id.
+ */
+function uuidFromHash(hash: string, generation: number): string {
+  const h = generation === 0 ? hash : createHash('sha256').update(`${hash}\0${generation}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
@@ -70,10 +71,17 @@ export async function enqueueRun(
   deps: { queues: RunQueues; redis: Redis; keys: Keys; log: Logger; now: () => Date },
   req: EnqueueRequest,
 ): Promise<EnqueueResult> {
+  const ck = controlKeys(deps.keys);
   const hash = req.dedupe ? dedupeHash(req.adapter, req.dedupe) : null;
-  const runId = hash ? uuidFromHash(hash) : randomUUID();
   const markKey = hash ? deps.keys.dedupe(hash) : null;
-  if (markKey && (await deps.redis.exists(markKey)) === 1) return { status: 'duplicate', runId };
+  let runId: string;
+  if (hash && markKey) {
+    const [mark, generation] = await deps.redis.mget(markKey, ck.dedupeGen(hash));
+    if (mark != null) return { status: 'duplicate', runId: mark };
+    runId = uuidFromHash(hash, Number(generation ?? 0));
+  } else {
+    runId = randomUUID();
+  }
 
   const subject: RunSubject = { ...req.subject, id: runId, adapter: req.adapter, queued_at: deps.now().toISOString() };
   const data: RunJobData = { subject, trigger: req.trigger };
@@ -85,13 +93,15 @@ export async function enqueueRun(
     removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
     removeOnFail: { age: 30 * 24 * 3600, count: 10_000 },
   });
-  if (markKey) await deps.redis.set(markKey, runId, 'EX', DEDUPE_TTL_SECONDS);
+  if (hash && markKey) {
+    await deps.redis.multi().set(ck.dedupeOf(runId), hash, 'EX', DEDUPE_TTL_SECONDS).set(markKey, runId, 'EX', DEDUPE_TTL_SECONDS).exec();
+  }
   await publishRunUpdate(deps.redis, deps.keys.runUpdates, { subject, state: 'queued', at: subject.queued_at, attempts: 0 });
   deps.log.info({ runId, adapter: req.adapter, repo: subject.repo, ref: subject.ref, commit: subject.commit }, 'run queued');
   if (!req.dedupe) return { status: 'enqueued', runId };
   // The newest run per (adapter, repository, branch or patch), kept whether or not supersede is on.
   const lineHash = createHash('sha256').update(`${req.adapter}\0${req.dedupe.repo}\0${req.dedupe.ref}`).digest('hex');
-  const previous = await deps.redis.set(controlKeys(deps.keys).latest(lineHash), runId, 'EX', DEDUPE_TTL_SECONDS, 'GET');
+  const previous = await deps.redis.set(ck.latest(lineHash), runId, 'EX', DEDUPE_TTL_SECONDS, 'GET');
   if (!req.supersede || previous === null || previous === runId) return { status: 'enqueued', runId };
   const reason = `superseded by run ${runId} (commit ${subject.commit.slice(0, 12)})`;
   const c = await cancelRun(deps, [req.adapter], previous, reason);

@@ -1,7 +1,7 @@
 /**
  * Drive one adapter run (reference cib.md §4.1): spawn the adapter without a shell, write the
- * trigger message as one line and close stdin, read `triggered` then `finished` from stdout, keep
- * stderr as the bounded run log, and enforce the time limit and cancellation by killing the whole
+ * trigger message as one line and close stdin, read `triggered` then `finished` from stdout, hand
+ * stderr to `onStderr` (the caller keeps the redacted, bounded run log), and enforce the time limit and cancellation by killing the whole
  * process group (SIGTERM, then SIGKILL after a grace period).
  *
  * A failed, broken or stuck adapter is a value: runAdapter resolves for every adapter behaviour.
@@ -17,7 +17,6 @@ import type { RunResult } from '../shared/run.ts';
 import type { TriggerMessage } from '../shared/trigger-message.ts';
 import { parseResponseLine, quoteLine } from './adapter-response.ts';
 import type { TriggeredResponse } from './adapter-response.ts';
-import { LogBuffer } from './log-buffer.ts';
 
 export type AdapterOutcome = {
   result: RunResult;
@@ -28,8 +27,6 @@ export type AdapterOutcome = {
   /** Null if the adapter was killed by a signal or never started. */
   exitCode: number | null;
   signal: string | null;
-  /** stderr, bounded: head + "… N bytes omitted …" + tail. */
-  log: string;
   startedAt: string;
   finishedAt: string;
 };
@@ -44,7 +41,6 @@ export type RunAdapterOptions = {
   timeoutMs: number;
   /** Time between SIGTERM and SIGKILL. */
   killGraceMs: number;
-  logLimitBytes: number;
   /** Aborting it cancels the run (result 'cancelled'; a string reason becomes the outcome's reason). */
   signal?: AbortSignal;
   log: Logger;
@@ -68,7 +64,15 @@ export async function runAdapter(opts: RunAdapterOptions): Promise<AdapterOutcom
     log.info({ adapter: adapter.name }, 'run cancelled before the adapter started');
     return { ...emptyOutcome(startedAt), result: 'cancelled', reason: cancelReason(opts.signal) };
   }
-  const config = await writeConfigFile(adapter);
+  let config: Awaited<ReturnType<typeof writeConfigFile>>;
+  try {
+    config = await writeConfigFile(adapter);
+  } catch (err) {
+    const redact = opts.redact ?? ((s: string): string => s);
+    const reason = redact(`could not write the adapter's config file for ${adapter.configEnv ?? 'config_env'}: ${err instanceof Error ? err.message : String(err)}`);
+    log.error({ adapter: adapter.name, reason }, 'adapter not started');
+    return { ...emptyOutcome(startedAt), result: 'error', reason };
+  }
   try {
     return await drive(opts, startedAt, config?.env ?? {});
   } finally {
@@ -78,7 +82,6 @@ export async function runAdapter(opts: RunAdapterOptions): Promise<AdapterOutcom
 
 async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Record<string, string>): Promise<AdapterOutcome> {
   const { adapter, log } = opts;
-  const logBuffer = new LogBuffer(opts.logLimitBytes);
   const redact = opts.redact ?? ((s: string): string => s);
   const subprocess = execa(adapter.command, [], {
     env: { ...opts.env, ...adapter.env, ...adapter.sensitiveEnv, ...configVars },
@@ -156,7 +159,6 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
 
   const errDecoder = new StringDecoder('utf8');
   subprocess.stderr.on('data', (chunk: Buffer) => {
-    logBuffer.append(chunk);
     const onStderr = opts.onStderr;
     if (!onStderr) return;
     const text = errDecoder.write(chunk);
@@ -197,7 +199,6 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
     infoUrl: st.triggered?.info_url ?? null,
     exitCode: res.exitCode ?? null,
     signal: res.signal ?? null,
-    log: logBuffer.toString(),
     finishedAt: new Date().toISOString(),
   };
   const spawnFailed = subprocess.pid === undefined;
@@ -228,7 +229,6 @@ function emptyOutcome(startedAt: string): AdapterOutcome {
     infoUrl: null,
     exitCode: null,
     signal: null,
-    log: '',
     startedAt,
     finishedAt: new Date().toISOString(),
   };

@@ -2,7 +2,7 @@
  * One attempt of a run, as the worker that holds it tracks it: how to stop it, whether the worker
  * still holds its lock, and the adapter's process group while it runs.
  */
-/** One attempt of a run held by this worker. */
+/** One attempt of a run held by this worker (it holds one of the worker's slots until it ends). */
 export type Attempt = {
   runId: string;
   adapter: string;
@@ -13,10 +13,6 @@ export type Attempt = {
   controller: AbortController;
   /** The worker no longer holds the run's lock: this attempt must not report a result. */
   lost: boolean;
-  /** Holds a worker slot (its adapter may be running). */
-  started: boolean;
-  /** Put back in the queue instead of running (the worker is draining). */
-  requeue: boolean;
   /** The adapter's process group, while it runs. */
   pgid: number | null;
 };

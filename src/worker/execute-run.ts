@@ -71,7 +71,6 @@ export async function executeRun(
     env,
     timeoutMs: adapter.timeoutMs,
     killGraceMs: deps.killGraceMs ?? adapter.killGraceMs,
-    logLimitBytes: deps.logLimitBytes ?? deps.config.logLimitBytes,
     signal: attempt.controller.signal,
     onSpawn: (pid) => {
       attempt.pgid = pid;

@@ -28,7 +28,7 @@ export function startWorker(
   log: Logger,
   env: Readonly<Record<string, string | undefined>>,
   opts: WorkerOptions = {},
-): Service & { worker: RunWorker } {
+): Service & { worker: RunWorker; started: Promise<void> } {
   const redis = connectRedis(config.redis, log, 'worker');
   const worker = new RunWorker({
     config,
@@ -40,10 +40,12 @@ export function startWorker(
     version: packageVersion(),
     ...opts,
   });
-  worker.start();
+  // Takes runs once the adapters' concurrency caps are set in Redis.
+  const started = worker.start().catch((e: unknown) => log.error({ err: e }, 'the worker could not start'));
   let stopped: Promise<void> | null = null;
   return {
     worker,
+    started,
     stop: (force) => {
       stopped ??= (async () => {
         await worker.close();

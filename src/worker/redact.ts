@@ -4,7 +4,9 @@
  * - its base64 (standard and URL alphabet, with and without `=` padding),
  * - the part of its base64 that does not depend on neighbouring bytes, at each of the 3 byte
  *   offsets, so the secret is also found inside longer base64 text (e.g. base64 of "user:secret"),
- * - its URL-encoded form (encodeURIComponent).
+ * - its URL-encoded forms: each character other than the unreserved `A-Z a-z 0-9 - . _ ~` may
+ *   appear as itself or percent-encoded (UTF-8 bytes, `%2F` and `%2f` alike), a space also as `+`
+ *   (form encoding); this covers encodeURIComponent, encodeURI, Python's quote/quote_plus, etc.
  *
  * Values shorter than 4 characters are not redacted: replacing "1" or "on" everywhere would garble
  * logs and hide nothing worth hiding. Overlapping and adjacent matches are replaced by one `***`.
@@ -26,26 +28,67 @@ const MASK = '***';
 export type SecretForms = { pattern: RegExp | null; maxLength: number; singleLine: boolean };
 
 export function secretForms(secrets: readonly string[]): SecretForms {
-  const forms = new Set<string>();
+  /** Regex source of each form, with the longest text it can match. */
+  const forms = new Map<string, number>();
+  const literal = (f: string): void => {
+    if (f.length >= MIN_SECRET_LENGTH) forms.set(escapeRegex(f), f.length);
+  };
+  let singleLine = true;
   for (const s of secrets) {
     if (s.length < MIN_SECRET_LENGTH) continue;
-    forms.add(s);
-    forms.add(encodeURIComponent(s));
+    if (s.includes('\n')) singleLine = false;
+    literal(s);
+    const url = urlEncodedForm(s);
+    if (url !== null) forms.set(url.source, url.maxLength);
     const bytes = Buffer.from(s, 'utf8');
     for (const b64 of [bytes.toString('base64'), bytes.toString('base64url')]) {
-      forms.add(b64);
-      forms.add(b64.replace(/=+$/, ''));
+      literal(b64);
+      literal(b64.replace(/=+$/, ''));
     }
     for (const core of base64Cores(bytes)) {
-      forms.add(core);
-      forms.add(core.replace(/\+/g, '-').replace(/\//g, '_'));
+      literal(core);
+      literal(core.replace(/\+/g, '-').replace(/\//g, '_'));
     }
   }
   // Longest first, so at any position the longest form wins.
-  const list = [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  const list = [...forms].sort((a, b) => b[1] - a[1]);
   if (list.length === 0) return { pattern: null, maxLength: 0, singleLine: true };
-  const pattern = new RegExp(list.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
-  return { pattern, maxLength: list[0]!.length, singleLine: list.every((f) => !f.includes('\n')) };
+  const pattern = new RegExp(list.map(([source]) => source).join('|'), 'g');
+  return { pattern, maxLength: list[0]![1], singleLine };
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Characters URL encoders leave alone (RFC 3986 unreserved). */
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
+/**
+ * One pattern for every URL encoding of `s`: each reserved character as itself or as its
+ * percent-encoded UTF-8 bytes in either case, a space also as `+`. Null if nothing in `s` would be encoded.
+ */
+function urlEncodedForm(s: string): { source: string; maxLength: number } | null {
+  let source = '';
+  let maxLength = 0;
+  let encoded = false;
+  for (const ch of s) {
+    if (UNRESERVED.test(ch)) {
+      source += ch;
+      maxLength += 1;
+      continue;
+    }
+    encoded = true;
+    const bytes = [...Buffer.from(ch, 'utf8')];
+    const pct = bytes.map((b) => `%${[...b.toString(16).toUpperCase().padStart(2, '0')].map(hexDigit).join('')}`).join('');
+    source += `(?:${escapeRegex(ch)}|${pct}${ch === ' ' ? '|\\+' : ''})`;
+    maxLength += Math.max(ch.length, 3 * bytes.length);
+  }
+  return encoded ? { source, maxLength } : null;
+}
+
+function hexDigit(d: string): string {
+  return /[A-F]/.test(d) ? `[${d}${d.toLowerCase()}]` : d;
 }
 
 /**

@@ -2,9 +2,13 @@
  * A worker process: one BullMQ worker per adapter queue it serves, sharing one concurrency limit.
  * Each job drives its adapter and publishes every state change for the reporter. The adapter's
  * command and environment come only from this worker's own config, never from the job.
+ *
+ * The worker never holds a run it cannot start: while all its slots are busy it stops fetching on
+ * every queue, and a run that still arrives then goes straight back to its queue for another worker
+ * (so it neither waits here nor counts against its adapter's global concurrency cap).
  */
 import os from 'node:os';
-import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../shared/config.ts';
@@ -13,13 +17,14 @@ import type { Keys } from '../shared/redis.ts';
 import { finalResult, pendingCancels, publishFinal } from '../shared/run-control.ts';
 import { RunJobData } from '../shared/run-job.ts';
 import { RunQueues } from '../shared/run-queues.ts';
-import type { RunResult, RunUpdate } from '../shared/run.ts';
+import { RunSubject, type RunResult, type RunUpdate } from '../shared/run.ts';
 import { publishRunUpdate } from '../shared/run-updates.ts';
 import type { WorkerInfo } from '../shared/worker-registry.ts';
 import { formatDuration } from './adapter-process.ts';
 import { GroupWatchdog } from './group-watchdog.ts';
 import type { Attempt } from './attempt.ts';
 import { executeRun } from './execute-run.ts';
+import { makeRedactor } from './redact.ts';
 import { Semaphore } from './semaphore.ts';
 import { WorkerControl } from './worker-control.ts';
 
@@ -60,13 +65,15 @@ export class RunWorker {
   readonly #connections: Redis[] = [];
   readonly #slots: Semaphore;
   readonly #concurrency: number;
-  /** Attempts this worker holds, by job id (= run id). */
+  /** Attempts this worker runs (each holds a slot), by job id (= run id). */
   readonly #running = new Map<string, Attempt>();
   readonly #watchdog: GroupWatchdog;
   readonly #queues: RunQueues;
   readonly #control: WorkerControl;
   readonly #startedAt = new Date().toISOString();
   #stopping = false;
+  /** The BullMQ workers fetch runs (from when the adapter caps are set until shutdown). */
+  #fetching = false;
   #closing: Promise<void> | null = null;
 
   constructor(deps: WorkerDeps) {
@@ -75,7 +82,7 @@ export class RunWorker {
     this.adapters = deps.adapters ?? Object.keys(deps.config.adapters);
     this.#log = deps.log.child({ component: 'worker', worker: this.name });
     this.#concurrency = deps.concurrency ?? deps.config.worker.concurrency;
-    this.#slots = new Semaphore(this.#concurrency);
+    this.#slots = new Semaphore(this.#concurrency, () => this.#syncFetching());
     this.#watchdog = new GroupWatchdog(this.#log);
     this.#queues = new RunQueues(deps.redis, deps.keys);
     this.#control = new WorkerControl({
@@ -91,13 +98,18 @@ export class RunWorker {
     });
   }
 
-  start(): void {
+  /**
+   * Sets each adapter's global concurrency cap in Redis, then starts taking runs (so no run is
+   * taken before its cap applies). Resolves once the workers fetch.
+   */
+  async start(): Promise<void> {
     const { config, keys } = this.#deps;
     const lockDuration = this.#deps.lockDurationMs ?? this.#deps.config.worker.lockDurationMs;
     this.#watchdog.start();
+    const caps: Promise<void>[] = [];
     for (const adapter of this.adapters) {
       const cap = config.adapters[adapter]?.concurrency ?? null;
-      this.#applyGlobalConcurrency(adapter, cap);
+      caps.push(this.#applyGlobalConcurrency(adapter, cap));
       const connection = this.#deps.connect(`worker-${adapter}`);
       this.#connections.push(connection);
       const w = new Worker(
@@ -106,6 +118,7 @@ export class RunWorker {
         {
           connection,
           prefix: keys.bullPrefix,
+          autorun: false,
           concurrency: Math.min(this.#concurrency, cap ?? Infinity),
           lockDuration,
           stalledInterval: this.#deps.stalledIntervalMs ?? lockDuration,
@@ -126,7 +139,23 @@ export class RunWorker {
       this.#workers.push(w);
     }
     this.#control.start();
+    await Promise.all(caps);
+    if (this.#stopping) return;
+    this.#fetching = true;
+    for (const w of this.#workers) {
+      w.run().catch((e: unknown) => this.#log.error({ err: coerceError(e) }, 'bullmq worker stopped'));
+    }
     this.#log.info({ adapters: this.adapters, concurrency: this.#concurrency, lockDuration }, 'worker started');
+  }
+
+  /** Fetch runs only while a slot is free: pause every queue's worker when none is, resume when one frees. */
+  #syncFetching(): void {
+    if (!this.#fetching || this.#stopping) return;
+    const full = this.#slots.available === 0;
+    for (const w of this.#workers) {
+      if (full && !w.isPaused()) w.pause(true).catch((e: unknown) => this.#log.debug({ err: coerceError(e) }, 'pausing a queue'));
+      else if (!full && w.isPaused()) void w.resume();
+    }
   }
 
   /** What `cibq workers` shows about this worker. */
@@ -154,11 +183,13 @@ export class RunWorker {
     return true;
   }
 
-  #applyGlobalConcurrency(adapter: string, cap: number | null): void {
+  async #applyGlobalConcurrency(adapter: string, cap: number | null): Promise<void> {
     const q = this.#queues.queue(adapter);
-    (cap === null ? q.removeGlobalConcurrency() : q.setGlobalConcurrency(cap)).catch((e: unknown) =>
-      this.#log.warn({ adapter, err: coerceError(e) }, 'cannot set the adapter concurrency cap'),
-    );
+    try {
+      await (cap === null ? q.removeGlobalConcurrency() : q.setGlobalConcurrency(cap));
+    } catch (e) {
+      this.#log.warn({ adapter, err: coerceError(e) }, 'cannot set the adapter concurrency cap');
+    }
   }
 
   /** This worker no longer holds the run's lock: stop the adapter, report nothing for this attempt. */
@@ -199,13 +230,28 @@ export class RunWorker {
   async #process(job: Job, token: string | undefined, bullSignal: AbortSignal | undefined): Promise<{ result: string }> {
     const parsed = RunJobData.safeParse(job.data);
     if (!parsed.success) {
-      this.#log.error({ jobId: job.id, issues: parsed.error.issues }, 'job data is malformed; failing it');
+      await this.#rejectMalformed(job, parsed.error.issues);
       throw new UnrecoverableError('malformed job data');
     }
     const { subject, trigger } = parsed.data;
     const jobId = job.id ?? subject.id;
     const previous = this.#running.get(jobId);
-    if (previous && previous.token !== token) this.#lose(previous, 'the run was handed out again after its lock expired');
+    if (previous) {
+      // The run's lock expired and the run came back to this worker while the earlier attempt still
+      // runs: stop that one, and start this one only once its adapter is gone (two attempts of one
+      // job in one BullMQ worker would also share, and lose, one lock renewal).
+      this.#lose(previous, 'the run was handed out again after its lock expired');
+      const delayMs = this.#killGraceFor(subject.adapter) + 1000;
+      this.#log.warn({ runId: subject.id, delayMs }, 'an earlier attempt of the run is still stopping here; starting this one later');
+      await job.moveToDelayed(Date.now() + delayMs, token);
+      throw new DelayedError();
+    }
+    const release = this.#stopping ? null : this.#slots.tryAcquire();
+    if (!release) {
+      // No free slot (or draining): give the run back at once for another worker.
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
     const attempt: Attempt = {
       runId: subject.id,
       adapter: subject.adapter,
@@ -213,56 +259,98 @@ export class RunWorker {
       since: new Date().toISOString(),
       controller: new AbortController(),
       lost: false,
-      started: false,
-      requeue: this.#stopping,
       pgid: null,
     };
     bullSignal?.addEventListener('abort', () => attempt.controller.abort(bullSignal.reason), { once: true });
     this.#running.set(jobId, attempt);
     this.#control.changed();
     try {
-      const release = attempt.requeue ? null : await this.#slots.acquire(attempt.controller.signal);
-      if (attempt.requeue) {
-        // The worker began draining before the run got a slot: give it back for another worker.
-        release?.();
-        await job.moveToWait(token);
-        throw new WaitingError();
-      }
-      attempt.started = true;
-      try {
-        const done = await finalResult(this.#deps.redis, this.#deps.keys, subject.id);
-        if (done !== null) {
-          this.#log.info({ runId: subject.id, result: done }, 'run already has a final result; not running it again');
-          return { result: done };
-        }
-        const why = (await pendingCancels(this.#deps.redis, this.#deps.keys, [subject.id])).get(subject.id);
-        if (why !== undefined) attempt.controller.abort(why);
-        const outcome = await executeRun(
-          {
-            config: this.#deps.config,
-            processEnv: this.#deps.processEnv,
-            worker: this.name,
-            log: this.#log,
-            watchdog: this.#watchdog,
-            publish: (u) => this.#publish(u),
-            finish: (u) => this.#finish(attempt, u),
-            ...(this.#deps.killGraceMs !== undefined ? { killGraceMs: this.#deps.killGraceMs } : {}),
-            ...(this.#deps.logLimitBytes !== undefined ? { logLimitBytes: this.#deps.logLimitBytes } : {}),
-          },
-          job,
-          subject,
-          trigger,
-          attempt,
-        );
-        if (attempt.lost) throw new Error(`worker ${this.name} lost the lock on run ${subject.id}; another attempt reports it`);
-        return { result: outcome.result };
-      } finally {
-        if (attempt.pgid !== null) this.#watchdog.unwatch(attempt.pgid);
-        release?.();
-      }
+      return await this.#run(job, subject, trigger, attempt);
+    } catch (e) {
+      // Whatever went wrong, the run gets a final result (unless another attempt owns it now).
+      if (!attempt.lost) await this.#finishWithError(job, attempt, subject, e);
+      throw e;
     } finally {
+      if (attempt.pgid !== null) this.#watchdog.unwatch(attempt.pgid);
       if (this.#running.get(jobId) === attempt) this.#running.delete(jobId);
+      release();
       this.#control.changed();
+    }
+  }
+
+  async #run(job: Job, subject: RunSubject, trigger: RunJobData['trigger'], attempt: Attempt): Promise<{ result: string }> {
+    const done = await finalResult(this.#deps.redis, this.#deps.keys, subject.id);
+    if (done !== null) {
+      this.#log.info({ runId: subject.id, result: done }, 'run already has a final result; not running it again');
+      return { result: done };
+    }
+    const why = (await pendingCancels(this.#deps.redis, this.#deps.keys, [subject.id])).get(subject.id);
+    if (why !== undefined) attempt.controller.abort(why);
+    const outcome = await executeRun(
+      {
+        config: this.#deps.config,
+        processEnv: this.#deps.processEnv,
+        worker: this.name,
+        log: this.#log,
+        watchdog: this.#watchdog,
+        publish: (u) => this.#publish(u),
+        finish: (u) => this.#finish(attempt, u),
+        ...(this.#deps.killGraceMs !== undefined ? { killGraceMs: this.#deps.killGraceMs } : {}),
+        ...(this.#deps.logLimitBytes !== undefined ? { logLimitBytes: this.#deps.logLimitBytes } : {}),
+      },
+      job,
+      subject,
+      trigger,
+      attempt,
+    );
+    if (attempt.lost) throw new Error(`worker ${this.name} lost the lock on run ${subject.id}; another attempt reports it`);
+    return { result: outcome.result };
+  }
+
+  #killGraceFor(adapter: string): number {
+    return this.#deps.killGraceMs ?? this.#deps.config.adapters[adapter]?.killGraceMs ?? this.#deps.config.killGraceMs;
+  }
+
+  /** An unexpected failure while running the run: it ends `error` with the (redacted) message. */
+  async #finishWithError(job: Job, a: Attempt, subject: RunSubject, e: unknown): Promise<void> {
+    const redact = makeRedactor(Object.values(this.#deps.config.adapters[subject.adapter]?.sensitiveEnv ?? {}));
+    const reason = redact(`worker ${this.name} failed while running the run: ${coerceError(e).message}`);
+    this.#log.error({ runId: subject.id, reason }, 'run failed unexpectedly');
+    try {
+      await this.#finish(a, {
+        subject,
+        attempts: job.attemptsMade + job.stalledCounter + 1,
+        worker: this.name,
+        state: 'finished',
+        at: new Date().toISOString(),
+        result: 'error',
+        reason,
+      });
+    } catch (e2) {
+      this.#log.error({ runId: subject.id, err: coerceError(e2) }, 'cannot report the run that failed');
+    }
+  }
+
+  /** Job data that is not a run: fail the job, and end the run `error` if it names one. */
+  async #rejectMalformed(job: Job, issues: readonly { path: readonly PropertyKey[]; message: string }[]): Promise<void> {
+    const why = issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+    this.#log.error({ jobId: job.id, issues: why }, 'job data is malformed; failing it');
+    const data: unknown = job.data;
+    const subject = RunSubject.safeParse(typeof data === 'object' && data !== null ? (data as { subject?: unknown }).subject : undefined);
+    if (!subject.success || subject.data.id !== job.id) return;
+    const reason = `the run's job data is malformed (${why}); it cannot be run`;
+    try {
+      await publishFinal(this.#deps.redis, this.#deps.keys, {
+        subject: subject.data,
+        state: 'finished',
+        at: new Date().toISOString(),
+        result: 'error',
+        reason,
+        attempts: job.attemptsMade + job.stalledCounter + 1,
+        worker: this.name,
+      });
+    } catch (e) {
+      this.#log.error({ runId: subject.data.id, err: coerceError(e) }, 'cannot report a run with malformed job data');
     }
   }
 
@@ -277,19 +365,11 @@ export class RunWorker {
   }
 
   #cancelAll(reason: string): void {
-    for (const a of this.#running.values()) {
-      if (!a.started) a.requeue = true;
-      a.controller.abort(reason);
-    }
+    for (const a of this.#running.values()) a.controller.abort(reason);
   }
 
   async #shutdown(): Promise<void> {
     this.#stopping = true;
-    for (const a of this.#running.values()) {
-      if (a.started) continue;
-      a.requeue = true;
-      a.controller.abort('worker is draining');
-    }
     this.#control.changed();
     const drainMs = this.#deps.drainTimeoutMs ?? this.#deps.config.drainTimeoutMs;
     if (this.#running.size > 0) this.#log.info({ running: this.#running.size, drainMs }, 'draining: waiting for running runs');

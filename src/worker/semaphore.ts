@@ -1,39 +1,28 @@
-/** A counting semaphore: the worker process's total concurrency across its adapter queues. */
+/**
+ * A counting semaphore without waiting: the worker process's total concurrency across its adapter
+ * queues. A run that finds no free slot is not held (it goes back to its queue for another worker),
+ * so there is nothing to wait for; `onChange` tells the worker when to stop and resume fetching.
+ */
 export class Semaphore {
   #free: number;
-  readonly #waiters: (() => void)[] = [];
+  readonly #onChange: (available: number) => void;
 
-  constructor(size: number) {
+  constructor(size: number, onChange: (available: number) => void = () => {}) {
     this.#free = size;
+    this.#onChange = onChange;
   }
 
-  /** A release function once a slot is free, or null if `signal` aborts first (no slot taken). */
-  async acquire(signal?: AbortSignal): Promise<(() => void) | null> {
-    if (signal?.aborted) return null;
-    if (this.#free > 0) this.#free--;
-    else {
-      const got = await new Promise<boolean>((resolve) => {
-        const waiter = (): void => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(true);
-        };
-        const onAbort = (): void => {
-          const i = this.#waiters.indexOf(waiter);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          resolve(false);
-        };
-        this.#waiters.push(waiter);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
-      if (!got) return null;
-    }
+  /** A release function (idempotent) if a slot is free now, else null. */
+  tryAcquire(): (() => void) | null {
+    if (this.#free <= 0) return null;
+    this.#free--;
+    this.#onChange(this.#free);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const next = this.#waiters.shift();
-      if (next) next();
-      else this.#free++;
+      this.#free++;
+      this.#onChange(this.#free);
     };
   }
 

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Config } from '../../src/shared/config.ts';
 import { supersedeFor } from '../../src/producer/dispatch.ts';
+import { cancelRun } from '../../src/shared/run-control.ts';
+import type { RunQueues } from '../../src/shared/run-queues.ts';
 import type { WorkerInfo } from '../../src/shared/worker-registry.ts';
 import { isAlive, oid, startHarness, waitFor, type Harness } from '../worker/fixtures/harness.ts';
 
@@ -123,6 +125,57 @@ describe('workers: time limits, cancel, supersede', () => {
     await h.waitForState(second.runId, 'running');
     assert.equal((await h.finals(first.runId)).length, 1);
     assert.equal((await h.finals(second.runId)).length, 0);
+  });
+
+  test('a superseded or cancelled commit that becomes the tip again (force-push back) runs again', async () => {
+    const a = await h.enqueue('slow', oid(40), { branch: 'refs/heads/fp', supersede: true });
+    await h.waitForState(a.runId, 'running');
+    const b = await h.enqueue('slow', oid(41), { branch: 'refs/heads/fp', supersede: true });
+    assert.equal((await h.finalOf(a.runId)).result, 'cancelled');
+    const again = await h.enqueue('slow', oid(40), { branch: 'refs/heads/fp', supersede: true });
+    assert.equal(again.status, 'enqueued');
+    assert.notEqual(again.runId, a.runId, 'a new run, not the finished one');
+    assert.equal(again.superseded, b.runId);
+    await h.waitForState(again.runId, 'running');
+    // While it is queued or running, the same commit announced again is still a duplicate.
+    assert.deepEqual(await h.enqueue('slow', oid(40), { branch: 'refs/heads/fp', supersede: true }), { status: 'duplicate', runId: again.runId });
+    // A queued run cancelled with `cibq cancel` can run again too.
+    const q = await h.enqueue('idle', oid(42));
+    assert.equal((await h.cibq(['cancel', q.runId])).code, 0);
+    const q2 = await h.enqueue('idle', oid(42));
+    assert.equal(q2.status, 'enqueued');
+    assert.notEqual(q2.runId, q.runId);
+    assert.equal(await h.queues.queue('idle').getJobState(q2.runId), 'waiting');
+    // A run that finished otherwise keeps its mark.
+    assert.equal((await h.enqueue('tree', oid(1))).status, 'duplicate');
+    assert.equal((await h.cibq(['cancel', again.runId])).code, 0);
+    assert.equal((await h.cibq(['cancel', q2.runId])).code, 0);
+  });
+
+  test('a crash while cancelling a queued run leaves it finished "cancelled"; the worker that picks it up skips it', async () => {
+    const { runId } = await h.enqueue('idle', oid(50));
+    // The process dies between publishing the result and removing the job.
+    const crashing = {
+      queue: (adapter: string) =>
+        new Proxy(h.queues.queue(adapter), {
+          get(target, key) {
+            if (key === 'remove') return () => Promise.reject(new Error('crashed'));
+            const v: unknown = Reflect.get(target, key, target);
+            return typeof v === 'function' ? v.bind(target) : v;
+          },
+        }),
+    } as unknown as RunQueues;
+    const deps = { queues: crashing, redis: h.redis, keys: h.keys, log: h.log, now: () => new Date() };
+    await assert.rejects(cancelRun(deps, ['idle'], runId, 'not wanted'), /crashed/);
+    assert.equal(await h.queues.queue('idle').getJobState(runId), 'waiting');
+    assert.equal((await h.finalOf(runId)).result, 'cancelled');
+    // Runs left queued by earlier tests are removed first, so the new worker only sees this one.
+    for (const j of await h.queues.queue('idle').getWaiting()) if (j.id !== runId) await j.remove();
+    const w = h.startWorker({ name: 'idler', adapters: ['idle'] });
+    await waitFor('the run to be done with', async () => (await h.queues.queue('idle').getJobState(runId)) === 'completed');
+    assert.deepEqual(h.starts(runId), [], 'its adapter never started');
+    assert.equal((await h.finals(runId)).length, 1);
+    await w.stop(true);
   });
 
   test('supersede comes from the trigger, else the adapter, else the global setting', () => {

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { connectRedis } from '../../src/shared/redis.ts';
+import { RunSubject } from '../../src/shared/run.ts';
 import { listWorkers } from '../../src/shared/worker-registry.ts';
 import { RunWorker } from '../../src/worker/run-worker.ts';
 import { isAlive, oid, startHarness, waitFor, type Harness, type WorkerProcess } from '../worker/fixtures/harness.ts';
@@ -78,18 +79,19 @@ describe('workers: drain and crash recovery', () => {
     assert.ok(start && !isAlive(start.pid) && !isAlive(start.child));
   });
 
-  test('after drain_timeout a draining worker cancels what is still running; runs it had not started go back', async () => {
+  test('after drain_timeout a draining worker cancels what is still running; a run it has no slot for stays queued', async () => {
     const log = pino({ level: 'silent' });
     const worker = new RunWorker({
       config: h.config, log, redis: h.redis, keys: h.keys, processEnv: h.env, name: 'timed', adapters: ['hang', 'short'],
       connect: (name) => connectRedis(h.config.redis, log, name), drainTimeoutMs: 500, concurrency: 1,
     });
-    worker.start();
+    await worker.start();
     const { runId } = await h.enqueue('hang', oid(4));
     await h.waitForState(runId, 'running');
-    // taken from its queue, but waiting for the worker's only slot
+    // The worker's only slot is busy: the run is not taken (or given back at once).
     const waiting = await h.enqueue('short', oid(9));
-    await waitFor('the second run to be taken', async () => (await h.queues.queue('short').getJobState(waiting.runId)) === 'active');
+    await sleep(500);
+    assert.equal(await h.queues.queue('short').getJobState(waiting.runId), 'waiting');
     await worker.close();
     const final = await h.finalOf(runId);
     assert.equal(final.result, 'cancelled');
@@ -149,5 +151,106 @@ describe('workers: drain and crash recovery', () => {
     assert.equal((await h.finals(runId)).length, 1);
     assert.equal((await h.finals(after.runId)).length, 1);
     assert.equal(w.proc.exitCode, null);
+  });
+});
+
+describe('workers: the same worker gets its run back after losing the lock', () => {
+  let h: Harness;
+
+  before(async () => {
+    h = await startHarness(({ record, adapters }) => `
+db: cibq.db
+max_attempts: 2
+redis: { prefix: s }
+adapters:
+  stubborn:
+    command: ${adapters}/stubborn.mjs
+    env: { RECORD_FILE: ${record}, SECS: "5" }
+    kill_grace: 3s
+`);
+  });
+  after(async () => h.close());
+
+  test('the adapter ignores SIGTERM: the next attempt starts only once the first is gone, and the run is reported once', async () => {
+    // With a free slot, the worker takes the run back while its first attempt is still being killed.
+    const w = await h.spawnWorker('solo', [...LOCK, '--concurrency', '2']);
+    const { runId } = await h.enqueue('stubborn', oid(1));
+    await h.waitForState(runId, 'running');
+    await h.redisServer.stop(); // longer than the 1s lock, shorter than the 3s kill grace
+    await sleep(2500);
+    await h.redisServer.restart();
+    const final = await h.finalOf(runId, 40_000);
+    assert.equal(final.result, 'success', final.reason ?? '');
+    assert.equal(final.worker, 'solo');
+    await sleep(1500);
+    assert.equal((await h.finals(runId)).length, 1);
+    const rec = h.recorded();
+    assert.equal(rec.filter((l) => l[0] === 'start').length, 2, 'the first attempt was stopped and the run started again');
+    assert.deepEqual(rec.filter((l) => l[0] === 'overlap'), [], 'two adapters of the run were alive at once');
+    assert.match(w.stderr(), /an earlier attempt of the run is still stopping here/);
+    w.proc.kill('SIGTERM');
+    assert.equal(await w.exited, 0, w.stderr());
+  });
+});
+
+describe('workers: unexpected failures still end the run', () => {
+  let h: Harness;
+  const log = pino({ level: 'silent' });
+  const SECRET = 'hunter2-s3cr3t';
+
+  before(async () => {
+    h = await startHarness(({ record, fixtures }) => `
+db: cibq.db
+redis: { prefix: u }
+adapters:
+  a:
+    command: ${fixtures}/slow.sh
+    env: { RECORD_FILE: ${record}, SLEEP_SECONDS: "0.1" }
+    sensitive_env: { TOKEN: ${SECRET} }
+`);
+  });
+  after(async () => h.close());
+
+  test('an error inside the worker ends the run "error" with the redacted message, not stuck running', async () => {
+    // Reading the environment for the adapter throws, after `triggered` was published.
+    const processEnv = new Proxy({}, {
+      ownKeys() {
+        throw new Error(`environment unreadable near ${SECRET}`);
+      },
+    });
+    const worker = new RunWorker({
+      config: h.config, log, redis: h.redis, keys: h.keys, processEnv, name: 'broken', connect: (name) => connectRedis(h.config.redis, log, name),
+    });
+    await worker.start();
+    const { runId } = await h.enqueue('a', oid(1));
+    const final = await h.finalOf(runId);
+    assert.equal(final.result, 'error');
+    assert.equal(final.reason, 'worker broken failed while running the run: environment unreadable near ***');
+    assert.equal(final.worker, 'broken');
+    await waitFor('the job to fail', async () => (await h.queues.queue('a').getJobState(runId)) === 'failed');
+    assert.deepEqual(h.starts(runId), [], 'the adapter never started');
+    await worker.close();
+  });
+
+  test('malformed job data fails the job and, when it names its run, finishes that run "error"', async () => {
+    const worker = new RunWorker({
+      config: h.config, log, redis: h.redis, keys: h.keys, processEnv: h.env, name: 'strict', connect: (name) => connectRedis(h.config.redis, log, name),
+    });
+    await worker.start();
+    const subject: RunSubject = {
+      id: '11111111-2222-5333-8444-555555555555', adapter: 'a', repo: 'rad:z3uBEubocQ9kJANPvMAo6z5ZhhaFh', repo_name: 'acme', event_type: 'push',
+      ref: 'refs/heads/main', patch: null, title: null, author: null, commit: oid(2), private: false, queued_at: new Date().toISOString(),
+    };
+    RunSubject.parse(subject);
+    await h.queues.queue('a').add('run', { subject, trigger: { request: 'nonsense' } }, { jobId: subject.id });
+    const final = await h.finalOf(subject.id);
+    assert.equal(final.result, 'error');
+    assert.match(final.reason ?? '', /^the run's job data is malformed \(trigger/);
+    await waitFor('the job to fail', async () => (await h.queues.queue('a').getJobState(subject.id)) === 'failed');
+    // Data that names no run just fails.
+    await h.queues.queue('a').add('run', { nothing: true }, { jobId: 'junk' });
+    await waitFor('the junk job to fail', async () => (await h.queues.queue('a').getJobState('junk')) === 'failed');
+    assert.deepEqual(h.starts(subject.id), []);
+    await worker.close();
   });
 });

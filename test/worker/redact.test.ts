@@ -58,6 +58,28 @@ describe('makeRedactor', () => {
     assert.equal(r('aXbbc a.b*c'), 'aXbbc ***');
   });
 
+  test('every URL encoding of a secret is replaced: either hex case, reserved characters encoded or not, form encoding', () => {
+    const secret = "Tok3n/S3cret+Value!*'()";
+    const r = makeRedactor([secret]);
+    const forms = [
+      encodeURIComponent(secret), // leaves ! * ' ( ) alone
+      'Tok3n%2FS3cret%2BValue%21%2A%27%28%29', // every reserved character encoded (Python's quote(s, safe=''))
+      'Tok3n%2fS3cret%2bValue%21%2a%27%28%29', // lowercase hex
+      'Tok3n/S3cret%2BValue!*%27()', // a mix, e.g. Python's quote() keeps '/'
+      encodeURI(secret),
+    ];
+    for (const f of forms) assert.equal(r(`u=${f}&x=1`), 'u=***&x=1', f);
+    const spaced = makeRedactor(['my secret pw']);
+    for (const f of ['my+secret+pw', 'my%20secret%20pw', 'my+secret%20pw']) assert.equal(spaced(`pw=${f};`), 'pw=***;', f);
+    const unicode = makeRedactor(['pässwörd']);
+    for (const f of [encodeURIComponent('pässwörd'), encodeURIComponent('pässwörd').toLowerCase()]) assert.equal(unicode(`p=${f}`), 'p=***', f);
+  });
+
+  test('URL encoding masks only the secret: other percent escapes are left alone', () => {
+    const r = makeRedactor(['ab/cd']);
+    assert.equal(r('ab%2Fce ab%2fcd'), 'ab%2Fce ***');
+  });
+
   test('overlapping secrets are masked together, leaving no piece of either', () => {
     const r = makeRedactor(['abcdef', 'defghi']);
     assert.equal(r('x abcdefghi y'), 'x *** y');
@@ -92,6 +114,12 @@ describe('StreamRedactor', () => {
       assert.ok(!out.includes(b64(SECRET).slice(2, 12)) && !out.includes('p%40ss'), `${JSON.stringify(chunks)} → ${out}`);
       assert.equal(out, makeRedactor([SECRET])(text));
     }
+  });
+
+  test('a lowercase or form-encoded secret split across chunks is replaced', () => {
+    const secret = 'my secret/pw';
+    const text = `a=my+secret%2fpw b=MY+SECRET%2Fpw\n`;
+    for (const chunks of splits(text)) assert.equal(stream([secret], chunks), 'a=*** b=MY+SECRET%2Fpw\n', JSON.stringify(chunks));
   });
 
   test('overlapping secrets split across chunks leave no piece of either', () => {
