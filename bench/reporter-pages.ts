@@ -1,7 +1,8 @@
 /**
- * Report page writing at scale: fills a temporary database with 100,000 runs over 50 repositories
- * (branches, tags and patches), then prints the time of a full regeneration, and the time and
- * number of files written when one more run is recorded and when it then finishes (incremental).
+ * Report page writing at scale, in two cases: 100,000 runs over 50 repositories (branches, tags and
+ * patches), and 100,000 runs in one repository on one branch. For each it prints the time of a full
+ * regeneration, and the time and the files written when one more run is recorded, when it then
+ * finishes, and when a run starts a new list page (incremental).
  *
  *   node_modules/.bin/node --disable-warning=ExperimentalWarning bench/reporter-pages.ts [runs] [repos]
  */
@@ -9,7 +10,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyUpdate } from '../src/reporter/apply-update.ts';
-import { writeReportChanges, writeReports, type ReportInfo } from '../src/reporter/pages.ts';
+import { writeReportChanges, writeReports, type ReportInfo, type WriteStats } from '../src/reporter/pages.ts';
+import { PAGE_SIZE } from '../src/reporter/report-paths.ts';
 import { openDb, optimizeDb } from '../src/reporter/store/open-db.ts';
 import type { RunSubject, RunUpdate } from '../src/shared/run.ts';
 
@@ -69,56 +71,85 @@ async function countFiles(dir: string): Promise<number> {
 
 const ms = (t0: number): string => `${(performance.now() - t0).toFixed(0)} ms`;
 
-const dir = await mkdtemp(join(tmpdir(), 'cibq-bench-'));
-try {
-  const db = openDb(join(dir, 'runs.sqlite'));
-  const base = Date.parse('2024-01-01T00:00:00Z');
-  let t0 = performance.now();
-  db.exec('BEGIN');
-  for (let i = 0; i < RUNS; i++) {
-    const s = subjectFor(i, base);
-    applyUpdate(db, finished(s, i));
-  }
-  db.exec('COMMIT');
-  optimizeDb(db); // as the reporter does at start
-  console.log(`filled ${RUNS} runs over ${REPOS} repositories in ${ms(t0)}`);
-
-  const reportDir = join(dir, 'report');
-  const info = (): ReportInfo => ({
-    version: 'bench',
-    queueLength: 0,
-    now: new Date(),
-    queues: [{ adapter: 'native', waiting: 0, running: 1 }],
-  });
-
-  t0 = performance.now();
-  const full = await writeReports(db, reportDir, info());
-  console.log(`full regeneration: ${ms(t0)}, ${full.written.length} files written (${await countFiles(reportDir)} in report)`);
-
-  t0 = performance.now();
-  const again = await writeReports(db, reportDir, info());
-  console.log(`full regeneration, nothing changed: ${ms(t0)}, ${again.written.length} files written`);
-
-  const s = subjectFor(RUNS, base);
-  t0 = performance.now();
-  applyUpdate(db, { subject: s, state: 'queued', at: s.queued_at });
-  const added = await writeReportChanges(db, reportDir, info(), { runIds: [s.id] });
-  console.log(`one more run (queued): ${ms(t0)}, ${added.written.length} files written:`);
-  console.log(`  ${summarize(added.written)}`);
-
-  t0 = performance.now();
-  applyUpdate(db, finished(s, RUNS));
-  const done = await writeReportChanges(db, reportDir, info(), { runIds: [s.id] });
-  console.log(`that run finishes: ${ms(t0)}, ${done.written.length} files written:`);
-  console.log(`  ${summarize(done.written)}`);
-
-  t0 = performance.now();
-  const idle = await writeReportChanges(db, reportDir, info(), {});
-  console.log(`index refresh only: ${ms(t0)}, ${idle.written.length} files written`);
-  db.close();
-} finally {
-  await rm(dir, { recursive: true, force: true });
+/** The runs of the second case: all in one repository, on one branch. */
+function oneBranchSubject(i: number, base: number): RunSubject {
+  return {
+    ...subjectFor(i, base),
+    repo: rid(0),
+    repo_name: 'monorepo',
+    event_type: 'push',
+    ref: 'refs/namespaces/z6MkNode/refs/heads/main',
+    patch: null,
+    title: null,
+  };
 }
+
+async function scenario(label: string, subject: (i: number, base: number) => RunSubject): Promise<void> {
+  console.log(`\n== ${label}`);
+  const dir = await mkdtemp(join(tmpdir(), 'cibq-bench-'));
+  try {
+    const db = openDb(join(dir, 'runs.sqlite'));
+    const base = Date.parse('2024-01-01T00:00:00Z');
+    let t0 = performance.now();
+    db.exec('BEGIN');
+    for (let i = 0; i < RUNS; i++) applyUpdate(db, finished(subject(i, base), i));
+    db.exec('COMMIT');
+    optimizeDb(db); // as the reporter does at start
+    console.log(`filled ${RUNS} runs in ${ms(t0)}`);
+
+    const reportDir = join(dir, 'report');
+    const info = (): ReportInfo => ({
+      version: 'bench',
+      queueLength: 0,
+      now: new Date(),
+      queues: [{ adapter: 'native', waiting: 0, running: 1 }],
+    });
+
+    t0 = performance.now();
+    const full = await writeReports(db, reportDir, info());
+    console.log(`full regeneration: ${ms(t0)}, ${full.written.length} files written (${await countFiles(reportDir)} in report)`);
+
+    t0 = performance.now();
+    const again = await writeReports(db, reportDir, info());
+    console.log(`full regeneration, nothing changed: ${ms(t0)}, ${again.written.length} files written`);
+
+    const s = subject(RUNS, base);
+    t0 = performance.now();
+    applyUpdate(db, { subject: s, state: 'queued', at: s.queued_at });
+    const added = await writeReportChanges(db, reportDir, info(), { runIds: [s.id] });
+    console.log(`one more run (queued): ${ms(t0)}, ${added.written.length} files written:`);
+    console.log(`  ${summarize(added.written)}`);
+
+    t0 = performance.now();
+    applyUpdate(db, finished(s, RUNS));
+    const done = await writeReportChanges(db, reportDir, info(), { runIds: [s.id] });
+    console.log(`that run finishes: ${ms(t0)}, ${done.written.length} files written:`);
+    console.log(`  ${summarize(done.written)}`);
+
+    // Enough more runs to start a new page (in the one-repository case): the pages linking to it change too.
+    const first = RUNS + 1;
+    const toFill = PAGE_SIZE - (first % PAGE_SIZE) + 1;
+    t0 = performance.now();
+    let newPage: WriteStats = { written: [], removed: [] };
+    for (let i = first; i < first + toFill; i++) {
+      const next = subject(i, base);
+      applyUpdate(db, { subject: next, state: 'queued', at: next.queued_at });
+      newPage = await writeReportChanges(db, reportDir, info(), { runIds: [next.id] });
+    }
+    console.log(`${toFill} more runs, one at a time: ${ms(t0)}; the last wrote ${newPage.written.length} files:`);
+    console.log(`  ${summarize(newPage.written)}`);
+
+    t0 = performance.now();
+    const idle = await writeReportChanges(db, reportDir, info(), {});
+    console.log(`index refresh only: ${ms(t0)}, ${idle.written.length} files written`);
+    db.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await scenario(`${RUNS} runs over ${REPOS} repositories (branches, tags, patches)`, subjectFor);
+await scenario(`${RUNS} runs in one repository, on one branch`, oneBranchSubject);
 
 function summarize(files: string[]): string {
   const kinds = new Map<string, number>();

@@ -1,11 +1,12 @@
 /**
  * Read-only queries on the reporter's `runs` table for `cibq runs list`: filters by repository
  * (id or name), branch (in any namespace, or the canonical one), patch (id or prefix), result,
- * state and adapter; newest first.
+ * state and adapter; newest first. Every filter is served by an index, and only the columns a
+ * RunRecord has are read (not the logs).
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { parseRunRow, toRunRecord } from '../reporter/store/runs.ts';
-import type { RunRecord, RunResult, RunState } from '../shared/run.ts';
+import { z } from 'zod';
+import { RunResult, RunState, type RunRecord } from '../shared/run.ts';
 
 export type RunQuery = {
   /** Repository id (`rad:z…`) or repository name. */
@@ -21,43 +22,80 @@ export type RunQuery = {
   limit: number;
 };
 
-/** Length of `refs/namespaces/`; the namespace (a NID, never containing '/') follows. */
-const NS_PREFIX_LEN = 'refs/namespaces/'.length;
+/** The RunRecord columns: lists never read logs or trigger messages. */
+const RECORD_COLUMNS =
+  'id, adapter, adapter_run_id, info_url, repo, repo_name, event_type, ref, patch, commit_oid AS "commit", state, result, reason, queued_at, started_at, finished_at, attempts';
 
-export function queryRuns(db: DatabaseSync, q: RunQuery): RunRecord[] {
+const RecordRow = z.object({
+  id: z.string(),
+  adapter: z.string(),
+  adapter_run_id: z.string().nullable(),
+  info_url: z.string().nullable(),
+  repo: z.string(),
+  repo_name: z.string(),
+  event_type: z.enum(['push', 'patch']),
+  ref: z.string(),
+  patch: z.string().nullable(),
+  commit: z.string(),
+  state: RunState,
+  result: RunResult.nullable(),
+  reason: z.string().nullable(),
+  queued_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  attempts: z.number().int(),
+});
+
+/** The repository ids `repo` names: itself if it is one, and every repository with that name (by index). */
+function repoIds(db: DatabaseSync, repo: string): string[] {
+  const named = db
+    .prepare('SELECT DISTINCT repo FROM runs WHERE repo_name = ?')
+    .all(repo)
+    .map((r) => z.object({ repo: z.string() }).parse(r).repo);
+  return [...new Set([repo, ...named])];
+}
+
+/** The first string after every string starting with `prefix` (`abab` → `abac`): a prefix as a range. */
+function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+/** The SQL and parameters of a query; each filter is one an index can serve (see migrations 2 and 3). */
+export function runQuerySql(db: DatabaseSync, q: RunQuery): { sql: string; params: (string | number)[] } {
   const where: string[] = [];
   const params: (string | number)[] = [];
   if (q.repo !== undefined) {
-    where.push('(repo = ? OR repo_name = ?)');
-    params.push(q.repo, q.repo);
+    const ids = repoIds(db, q.repo);
+    where.push(`repo IN (${ids.map(() => '?').join(', ')})`);
+    params.push(...ids);
   }
   if (q.branch !== undefined) {
-    // The part after `refs/namespaces/<nid>/` compared exactly: no LIKE, so names with % or _ are safe.
-    where.push(
-      `(event_type = 'push' AND (ref = ? OR (substr(ref, 1, ${NS_PREFIX_LEN}) = 'refs/namespaces/'` +
-        ` AND substr(ref, ${NS_PREFIX_LEN + 1} + instr(substr(ref, ${NS_PREFIX_LEN + 1}), '/')) = ?)))`,
-    );
-    params.push(`refs/heads/${q.branch}`, `refs/heads/${q.branch}`);
+    // The generated branch column: pushes to refs/heads/<branch> in any namespace or the canonical one.
+    where.push('branch = ?');
+    params.push(q.branch);
   }
-  if (q.patch !== undefined) {
-    where.push('substr(patch, 1, ?) = ?');
-    params.push(q.patch.length, q.patch);
+  if (q.patch !== undefined && q.patch !== '') {
+    where.push('patch >= ? AND patch < ?');
+    params.push(q.patch, prefixEnd(q.patch));
   }
-  if (q.result !== undefined) {
-    where.push('result = ?');
-    params.push(q.result);
+  for (const key of ['result', 'state', 'adapter'] as const) {
+    const v = q[key];
+    if (v !== undefined) {
+      where.push(`${key} = ?`);
+      params.push(v);
+    }
   }
-  if (q.state !== undefined) {
-    where.push('state = ?');
-    params.push(q.state);
-  }
-  if (q.adapter !== undefined) {
-    where.push('adapter = ?');
-    params.push(q.adapter);
-  }
-  let sql = 'SELECT * FROM runs';
+  let sql = `SELECT ${RECORD_COLUMNS} FROM runs`;
   if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
   sql += ' ORDER BY queued_at DESC, id LIMIT ?';
   params.push(q.limit);
-  return db.prepare(sql).all(...params).map((row) => toRunRecord(parseRunRow(row)));
+  return { sql, params };
+}
+
+export function queryRuns(db: DatabaseSync, q: RunQuery): RunRecord[] {
+  const { sql, params } = runQuerySql(db, q);
+  return db
+    .prepare(sql)
+    .all(...params)
+    .map((row) => RecordRow.parse(row));
 }

@@ -2,7 +2,8 @@
  * Folds one run update into the `runs` table. Updates arrive at least once and in any order (several
  * workers, retries, a reporter restart replaying its queue), so applying them is idempotent and
  * order-independent:
- * - the first update seen for a run creates its row from the subject it carries;
+ * - the first update seen for a run creates its row from the subject it carries, with the next run
+ *   number of its repository, branch and patch (which list page shows it, see migration 3);
  * - the state only moves forward (`stateRank`);
  * - result, reason, exit code and finish time are set once, by the first `finished` update;
  * - triggered_at / started_at are the earliest time seen for those states;
@@ -13,8 +14,9 @@
  *   `finished` update's log (a bounded live log keeps its length while its tail moves on).
  */
 import type { DatabaseSync } from 'node:sqlite';
+import { z } from 'zod';
 import { stateRank, type RunUpdate } from '../shared/run.ts';
-import { getRunRow, RunRow } from './store/runs.ts';
+import { branchOf, getRunRow, RunRow } from './store/runs.ts';
 
 /** Normalizes an ISO 8601 time so that text order is time order in SQLite. */
 function iso(s: string): string {
@@ -101,10 +103,34 @@ function sameRow(a: RunRow, b: RunRow): boolean {
 
 const COLUMNS = Object.keys(RunRow.shape) as (keyof RunRow)[];
 
+const NextSeq = z.object({ n: z.number().int().nullable() });
+
+/** The next free run number in a repository, branch or patch (1 for the first): see migration 3. */
+function nextSeq(db: DatabaseSync, sql: string, ...params: string[]): number {
+  return (NextSeq.parse(db.prepare(sql).get(...params)).n ?? 0) + 1;
+}
+
 function writeRow(db: DatabaseSync, row: RunRow, insert: boolean): void {
-  const values = COLUMNS.map((c) => row[c]);
   if (insert) {
-    db.prepare(`INSERT INTO runs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`).run(...values);
+    const branch = branchOf(row);
+    const seqs = {
+      repo_seq: nextSeq(db, 'SELECT MAX(repo_seq) AS n FROM runs WHERE repo = ?', row.repo),
+      branch_seq:
+        branch === null
+          ? null
+          : nextSeq(db, 'SELECT MAX(branch_seq) AS n FROM runs WHERE repo = ? AND branch = ?', row.repo, branch),
+      patch_seq:
+        row.patch === null
+          ? null
+          : nextSeq(db, 'SELECT MAX(patch_seq) AS n FROM runs WHERE repo = ? AND patch = ?', row.repo, row.patch),
+    };
+    const columns = [...COLUMNS, 'repo_seq', 'branch_seq', 'patch_seq'];
+    db.prepare(`INSERT INTO runs (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(
+      ...COLUMNS.map((c) => row[c]),
+      seqs.repo_seq,
+      seqs.branch_seq,
+      seqs.patch_seq,
+    );
   } else {
     const sets = COLUMNS.filter((c) => c !== 'id');
     db.prepare(`UPDATE runs SET ${sets.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(

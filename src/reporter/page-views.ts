@@ -19,8 +19,11 @@ import type { RunDetail } from './store/runs.ts';
 
 export type ListRow = ReturnType<typeof listRow>;
 
+/** What a list row needs of a run (lists never read logs or trigger messages). */
+export type Listed = Omit<RunDetail, 'trigger' | 'log'>;
+
 /** A run as a row of a list, linked from the page at `from`. */
-export function listRow(r: RunDetail, from: string) {
+export function listRow(r: Listed, from: string) {
   return {
     id: r.id,
     href: href(from, runPagePath(r.id)),
@@ -39,13 +42,13 @@ export function listRow(r: RunDetail, from: string) {
 }
 
 /** The branch or patch view a run belongs to. */
-function scopeHref(r: RunDetail, from: string): string | null {
+function scopeHref(r: Listed, from: string): string | null {
   if (r.branch !== null) return href(from, branchPagePath(r.repo, r.branch));
   if (r.patch !== null) return href(from, patchPagePath(r.repo, r.patch));
   return null;
 }
 
-function finishedDuration(r: RunDetail): string | null {
+function finishedDuration(r: Listed): string | null {
   const start = r.started_at ?? r.triggered_at;
   if (start === null || r.finished_at === null) return null;
   const ms = Date.parse(r.finished_at) - Date.parse(start);
@@ -54,25 +57,35 @@ function finishedDuration(r: RunDetail): string | null {
 
 export type Pagination = {
   page: number;
-  pages: number;
+  newestHref: string | null;
   newerHref: string | null;
   olderHref: string | null;
   links: { n: number; href: string | null; current: boolean }[];
 };
 
-/** Page links: the first, the last, and three either side of the current page. */
-export function pagination(page: number, pages: number, pathOf: (n: number) => string | null): Pagination | null {
-  if (pages <= 1) return null;
-  const from = pathOf(page) ?? '';
+/**
+ * Links of stable pages numbered from the oldest (`first` … `last`): the scope's index.html (the
+ * newest page) and three pages either side of `page`. No page names the first or last page by
+ * number, so a new page changes the links of the three pages before it only (see pagesToWrite).
+ */
+export function pagination(
+  page: number,
+  first: number,
+  last: number,
+  pathOf: (n?: number) => string | null,
+  from: string,
+): Pagination | null {
+  if (last <= first) return null;
   const links: Pagination['links'] = [];
-  for (let n = 1; n <= pages; n++) {
-    if (n === 1 || n === pages || Math.abs(n - page) <= 3) links.push({ n, href: href(from, pathOf(n)), current: n === page });
+  for (let n = Math.min(last, page + 3); n >= Math.max(first, page - 3); n--) {
+    links.push({ n, href: href(from, pathOf(n)), current: n === page });
   }
+  const isIndex = from === pathOf();
   return {
     page,
-    pages,
-    newerHref: page > 1 ? href(from, pathOf(page - 1)) : null,
-    olderHref: page < pages ? href(from, pathOf(page + 1)) : null,
+    newestHref: isIndex ? null : href(from, pathOf()),
+    newerHref: page < last ? href(from, pathOf(page + 1)) : null,
+    olderHref: page > first ? href(from, pathOf(page - 1)) : null,
     links,
   };
 }

@@ -5,7 +5,7 @@
  * is refused if any segment is empty, `.` or `..`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export type Output = {
@@ -17,10 +17,12 @@ export type Output = {
   /** Every file this pass produced, written or found unchanged. */
   readonly produced: Set<string>;
   readonly madeDirs: Set<string>;
+  /** When this pass began (ms since the epoch): files changed since were written by someone else. */
+  readonly startedAt: number;
 };
 
 export function newOutput(dir: string): Output {
-  return { dir, written: [], removed: [], produced: new Set(), madeDirs: new Set() };
+  return { dir, written: [], removed: [], produced: new Set(), madeDirs: new Set(), startedAt: Date.now() };
 }
 
 function checked(rel: string): string {
@@ -43,7 +45,12 @@ export async function put(out: Output, rel: string, content: string): Promise<vo
   if (existing === content) return;
   const tmp = join(parent, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
-    await writeFile(tmp, content, 'utf8');
+    await writeFile(tmp, content, 'utf8').catch(async (e: unknown) => {
+      // Another writer (`cibq report` next to the reporter) may have removed the directory as empty.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await mkdir(parent, { recursive: true });
+      await writeFile(tmp, content, 'utf8');
+    });
     await rename(tmp, path);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
@@ -62,18 +69,27 @@ export async function drop(out: Output, rel: string): Promise<void> {
   }
 }
 
-/** Removes the list pages of `dirRel` beyond `pages` (all of them, and the dir if empty, when 0). */
-export async function dropPagesBeyond(out: Output, dirRel: string, pages: number): Promise<void> {
+/** The numbers N of the `page-N.html` files in `dirRel`. */
+export async function existingPages(out: Output, dirRel: string): Promise<number[]> {
   const names = await readdir(join(out.dir, checked(dirRel))).catch(() => [] as string[]);
-  for (const name of names) {
-    const m = /^page-(\d+)\.html$/.exec(name);
-    const n = name === 'index.html' ? 1 : m === null ? null : Number(m[1]);
-    if (n !== null && n > pages) await drop(out, `${dirRel}/${name}`);
-  }
-  if (pages === 0) await rmdir(join(out.dir, dirRel)).catch(() => undefined);
+  return names.flatMap((name) => {
+    const m = /^page-([1-9]\d*)\.html$/.exec(name);
+    return m === null ? [] : [Number(m[1])];
+  });
 }
 
-/** Recursively removes files under `sub` that this pass did not produce, and then-empty directories. */
+/** Removes `dirRel` if it is empty. */
+export async function removeDirIfEmpty(out: Output, dirRel: string): Promise<void> {
+  await rmdir(join(out.dir, checked(dirRel))).catch(() => undefined);
+}
+
+/**
+ * Removes the files under `sub` that are stale: not produced by this pass, and last changed
+ * before it began. Another process writing the same directory at the same time (the reporter
+ * while `cibq report` runs) keeps its files: a file changed since this pass began may show a run
+ * this pass did not see, and dot-files (temporary files being written) are never touched.
+ * Directories left empty are removed.
+ */
 export async function removeUnproduced(out: Output, sub: string): Promise<void> {
   const walk = async (rel: string): Promise<boolean> => {
     const entries = await readdir(join(out.dir, rel), { withFileTypes: true }).catch(() => null);
@@ -81,16 +97,23 @@ export async function removeUnproduced(out: Output, sub: string): Promise<void> 
     let empty = true;
     for (const e of entries) {
       const child = `${rel}/${e.name}`;
-      if (e.isDirectory()) {
+      if (e.name.startsWith('.')) {
+        empty = false;
+      } else if (e.isDirectory()) {
         if (await walk(child)) await rmdir(join(out.dir, child)).catch(() => undefined);
         else empty = false;
-      } else if (!out.produced.has(child)) {
-        await drop(out, child);
-      } else {
+      } else if (out.produced.has(child) || !(await changedBefore(out, child))) {
         empty = false;
+      } else {
+        await drop(out, child);
       }
     }
     return empty;
   };
   await walk(checked(sub));
+}
+
+async function changedBefore(out: Output, rel: string): Promise<boolean> {
+  const st = await stat(join(out.dir, rel)).catch(() => null);
+  return st !== null && st.mtimeMs < out.startedAt;
 }

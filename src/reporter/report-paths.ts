@@ -5,10 +5,11 @@
  *
  *   index.html, status.json, style.css
  *   runs/<run id>.html
- *   repos/<rid without rad:>/index.html, page-2.html, …, runs.json
- *   repos/<rid>/branches/<branch slug>/index.html, page-2.html, …
- *   repos/<rid>/patches/<patch id>/index.html, page-2.html, …
- *   badges/<rid>/<branch slug>.svg
+ *   repos/<rid without rad:>/index.html, page-1.html, page-2.html, …, runs.json
+ *   repos/<rid>/branches/<branch slug>/index.html, page-1.html, …
+ *   repos/<rid>/patches/<patch id>/index.html, page-1.html, …
+ *   (page-1.html holds the 50 oldest runs, page-2.html the next 50, …; index.html shows the newest page)
+ *   badges/<rid>/<branch>.svg, one directory per `/` in the branch (see branchSegments)
  */
 import { createHash } from 'node:crypto';
 
@@ -54,8 +55,9 @@ export function patchDirName(patch: string): string | null {
   return PATCH_ID.test(patch) ? patch : null;
 }
 
-function listPage(dir: string, page: number): string {
-  return page <= 1 ? `${dir}/index.html` : `${dir}/page-${page}.html`;
+/** A list's index.html (its newest runs), or its stable page `page` (1 holds the oldest runs). */
+function listPage(dir: string, page?: number): string {
+  return page === undefined ? `${dir}/index.html` : `${dir}/page-${page}.html`;
 }
 
 export function runPagePath(id: string): string | null {
@@ -68,7 +70,7 @@ export function repoDirPath(rid: string): string | null {
   return d === null ? null : `repos/${d}`;
 }
 
-export function repoPagePath(rid: string, page = 1): string | null {
+export function repoPagePath(rid: string, page?: number): string | null {
   const d = repoDirPath(rid);
   return d === null ? null : listPage(d, page);
 }
@@ -83,7 +85,7 @@ export function branchDirPath(rid: string, branch: string): string | null {
   return d === null ? null : `${d}/branches/${branchSlug(branch)}`;
 }
 
-export function branchPagePath(rid: string, branch: string, page = 1): string | null {
+export function branchPagePath(rid: string, branch: string, page?: number): string | null {
   const d = branchDirPath(rid, branch);
   return d === null ? null : listPage(d, page);
 }
@@ -94,14 +96,37 @@ export function patchDirPath(rid: string, patch: string): string | null {
   return d === null || p === null ? null : `${d}/patches/${p}`;
 }
 
-export function patchPagePath(rid: string, patch: string, page = 1): string | null {
+export function patchPagePath(rid: string, patch: string, page?: number): string | null {
   const d = patchDirPath(rid, patch);
   return d === null ? null : listPage(d, page);
 }
 
+/**
+ * A branch as nested path segments, one per `/`-separated component, so that `feature/x` is
+ * `feature/x`. Each component is encoded like branchSlug (which leaves a name made of letters,
+ * digits, `_`, `-` and inner `.` as it is, and encodes an empty, `.`, `..` or dot-led component).
+ * A component that is not the last and ends in `.svg` gets its dot encoded, so that no directory
+ * has the name of another branch's badge file (`a.svg/b` and `a`).
+ */
+export function branchSegments(branch: string): string {
+  const parts = branch.split('/');
+  return parts
+    .map((part, i) => {
+      const slug = branchSlug(part);
+      return i < parts.length - 1 && slug.endsWith('.svg') ? `${slug.slice(0, -4)}%2Esvg` : slug;
+    })
+    .join('/');
+}
+
+/** `badges/<rid>/<branch>.svg`, the branch in nested directories (`badges/<rid>/feature/x.svg`). */
 export function badgePath(rid: string, branch: string): string | null {
   const d = repoDirName(rid);
-  return d === null ? null : `badges/${d}/${branchSlug(branch)}.svg`;
+  return d === null ? null : `badges/${d}/${branchSegments(branch)}.svg`;
+}
+
+/** The URL path of a report file below the report's base URL (each segment URL-encoded). */
+export function urlPath(path: string | null): string | null {
+  return path === null ? null : path.split('/').map(encodeURIComponent).join('/');
 }
 
 /** `../` once per directory `fromPath` is in: the way back to the report root. */

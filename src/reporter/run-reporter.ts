@@ -16,6 +16,9 @@ import { writeReportChanges, writeReports, type ReportChanges, type ReportInfo }
 import { optimizeDb } from './store/open-db.ts';
 import { pruneRuns, type PrunedRun } from './store/retention.ts';
 
+/** How long to wait before writing pages again after writing them failed. */
+const RETRY_MS = 5000;
+
 export type ReporterDeps = {
   db: DatabaseSync;
   redis: Redis;
@@ -32,6 +35,8 @@ export type ReporterDeps = {
   debounceMs?: number;
   /** How often index.html and status.json are rewritten without run changes (0: never). */
   indexIntervalMs?: number;
+  /** How long to wait before writing pages again after writing them failed. */
+  retryMs?: number;
 };
 
 export class Reporter {
@@ -44,6 +49,8 @@ export class Reporter {
   #indexTimer: NodeJS.Timeout | null = null;
   /** Changed runs not yet written to pages: run id → repository. */
   #pending = new Map<string, string>();
+  /** Runs deleted by retention whose pages are not yet removed and rewritten. */
+  #pendingRemoved: PrunedRun[] = [];
   #writing: Promise<void> = Promise.resolve();
   #applied = 0;
   #waiters: { n: number; resolve: () => void }[] = [];
@@ -65,7 +72,9 @@ export class Reporter {
     const every = this.#deps.indexIntervalMs ?? 30_000;
     if (this.#deps.reportDir !== null && every > 0 && this.#indexTimer === null) {
       this.#indexTimer = setInterval(() => {
-        this.#writing = this.#writing.then(() => this.#writeChanges({}));
+        this.#writing = this.#writing.then(async () => {
+          await this.#writeChanges({});
+        });
       }, every);
       this.#indexTimer.unref();
     }
@@ -96,8 +105,12 @@ export class Reporter {
       } catch (e) {
         if (this.#stopping) break;
         failures++;
+        // The batch (if any) was not acknowledged: read it again first. And Redis may have lost the
+        // stream and its group (a restart without persistence: NOGROUP): create them again.
+        this.#reader.rereadPending();
+        groupReady = false;
         const delay = Math.min(10_000, 200 * 2 ** Math.min(failures, 6));
-        this.#log.warn({ err: coerceError(e), retryInMs: delay }, 'cannot read run updates from redis');
+        this.#log.warn({ err: coerceError(e), retryInMs: delay }, 'cannot read or apply run updates');
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -116,12 +129,12 @@ export class Reporter {
     await new Promise<void>((resolve) => this.#waiters.push({ n, resolve }));
   }
 
-  #schedulePages(): void {
+  #schedulePages(delayMs = this.#deps.debounceMs ?? 300): void {
     if (this.#deps.reportDir === null || this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#writing = this.#writing.then(() => this.#flush());
-    }, this.#deps.debounceMs ?? 300);
+    }, delayMs);
   }
 
   async #info(): Promise<ReportInfo> {
@@ -147,25 +160,37 @@ export class Reporter {
     return pruned;
   }
 
-  /** Applies retention to the repositories of the pending runs and rewrites the pages they touch. */
+  /**
+   * Applies retention to the repositories of the pending runs and rewrites the pages they touch.
+   * The pages are written even when retention fails; when writing fails, the runs stay pending and
+   * are tried again after RETRY_MS.
+   */
   async #flush(): Promise<void> {
     const pending = this.#pending;
+    const removed = this.#pendingRemoved;
     this.#pending = new Map();
+    this.#pendingRemoved = [];
     try {
-      const removed = this.#prune(new Set(pending.values()));
-      await this.#writeChanges({ runIds: pending.keys(), removed });
+      removed.push(...this.#prune(new Set(pending.values())));
     } catch (e) {
       this.#log.error({ err: coerceError(e) }, 'retention failed');
     }
+    if (await this.#writeChanges({ runIds: pending.keys(), removed })) return;
+    for (const [id, repo] of pending) if (!this.#pending.has(id)) this.#pending.set(id, repo);
+    this.#pendingRemoved.unshift(...removed);
+    if (!this.#stopping) this.#schedulePages(this.#deps.retryMs ?? RETRY_MS);
   }
 
-  async #writeChanges(changes: ReportChanges): Promise<void> {
-    if (this.#deps.reportDir === null) return;
+  /** Writes the pages `changes` touch; false when that failed. */
+  async #writeChanges(changes: ReportChanges): Promise<boolean> {
+    if (this.#deps.reportDir === null) return true;
     try {
       const stats = await writeReportChanges(this.#deps.db, this.#deps.reportDir, await this.#info(), changes);
       this.#log.debug({ written: stats.written.length, removed: stats.removed.length }, 'report pages written');
+      return true;
     } catch (e) {
       this.#log.error({ err: coerceError(e) }, 'writing report pages failed');
+      return false;
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * Run state changes travel from producer and workers to the reporter through a Redis stream with a
  * consumer group: entries stay until the reporter has written them to SQLite and acknowledged them,
- * so a reporter that is down loses nothing, and one that crashes mid-batch re-reads its pending entries.
+ * so a reporter that is down loses nothing, and one that crashes or fails mid-batch re-reads its
+ * pending entries.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -31,6 +32,15 @@ export class RunUpdateReader {
     this.#log = log;
   }
 
+  /**
+   * Makes the next read start again with this consumer's unacknowledged entries: after a batch
+   * could not be written or acknowledged, it is re-read instead of waiting for a restart.
+   */
+  rereadPending(): void {
+    this.#pendingFirst = true;
+  }
+
+  /** Creates the stream and the reporter group if missing (again after Redis lost its data). */
   async ensureGroup(): Promise<void> {
     try {
       await this.#redis.xgroup('CREATE', this.#key, GROUP, '0', 'MKSTREAM');

@@ -5,7 +5,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { queryRuns, type RunQuery } from '../../src/cli/run-query.ts';
+import { queryRuns, runQuerySql, type RunQuery } from '../../src/cli/run-query.ts';
 import { openDbReadOnly } from '../../src/reporter/store/open-db.ts';
 import { ACME, PATCH, TOOLS, seedRuns } from './run-fixtures.ts';
 
@@ -45,6 +45,7 @@ describe('queryRuns', () => {
     assert.deepEqual(ids({ patch: PATCH }), ['r06']);
     assert.deepEqual(ids({ patch: 'abab' }), ['r06']);
     assert.deepEqual(ids({ patch: 'abac' }), []);
+    assert.deepEqual(ids({ patch: 'abaa' }), []);
   });
 
   test('result, state and adapter, and all filters combined', () => {
@@ -55,6 +56,28 @@ describe('queryRuns', () => {
     assert.deepEqual(ids({ adapter: 'heavy' }), ['r03']);
     assert.deepEqual(ids({ repo: 'acme', branch: 'main', result: 'success', state: 'finished' }), ['r03', 'r01']);
     assert.deepEqual(ids({ repo: 'acme', branch: 'main', adapter: 'native', result: 'success' }), ['r01']);
+  });
+
+  test('each filter is served by an index, never a scan of the table', () => {
+    const plan = (q: Omit<RunQuery, 'limit'>) => {
+      const { sql, params } = runQuerySql(db, { limit: 50, ...q });
+      return db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params).map((r) => String(r['detail'])).join('; ');
+    };
+    for (const [q, index] of [
+      [{ repo: 'acme' }, 'runs_repo_(queued|seq)'],
+      [{ repo: ACME }, 'runs_repo_(queued|seq)'],
+      [{ branch: 'main' }, 'runs_branch_queued'],
+      [{ patch: 'abab' }, 'runs_patch_queued'],
+      [{ patch: PATCH }, 'runs_patch_queued'],
+      [{ result: 'failure' }, 'runs_result_queued'],
+    ] as const) {
+      const p = plan(q);
+      assert.match(p, new RegExp(`USING (COVERING )?INDEX ${index}`), `${JSON.stringify(q)}: ${p}`);
+      assert.doesNotMatch(p, /SCAN runs(?! USING)/, `${JSON.stringify(q)}: ${p}`);
+    }
+    // Resolving a repository name reads its index too.
+    const name = db.prepare('EXPLAIN QUERY PLAN SELECT DISTINCT repo FROM runs WHERE repo_name = ?').all('acme');
+    assert.match(String(name[0]?.['detail']), /INDEX runs_repo_name/);
   });
 
   test('the records have the RunRecord shape', () => {

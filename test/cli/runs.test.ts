@@ -8,7 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunRecord } from '../../src/shared/run.ts';
+import { Redis } from 'ioredis';
+import { redisKeys } from '../../src/shared/redis.ts';
+import { RunQueues } from '../../src/shared/run-queues.ts';
+import { announceWorker } from '../../src/shared/worker-registry.ts';
 import { cibq } from '../helpers/cli.ts';
+import { RedisServer } from '../helpers/redis-server.ts';
 import { seedRuns } from './run-fixtures.ts';
 
 describe('cibq runs list and cibq report', () => {
@@ -59,7 +64,7 @@ describe('cibq runs list and cibq report', () => {
     const r = await cibq(['report'], env());
     assert.equal(r.code, 0, r.stderr);
     // Redis is not running: the report is still written, with a warning.
-    assert.match(r.stderr, /queue length unknown/);
+    assert.match(r.stderr, /queue length and workers unknown/);
     const index = path.join(dir, 'reports', 'index.html');
     assert.ok(existsSync(index));
     const html = readFileSync(index, 'utf8');
@@ -71,6 +76,40 @@ describe('cibq runs list and cibq report', () => {
     assert.deepEqual(JSON.parse(j.stdout), { dir: other, db: path.join(dir, 'ci.db'), queue_length: 0 });
     assert.ok(existsSync(path.join(other, 'index.html')));
     assert.ok(existsSync(path.join(other, 'status.json')));
+  });
+
+  test('cibq report shows the queue counts and live workers from Redis, as the reporter does', async () => {
+    const server = await RedisServer.start();
+    const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+    try {
+      const keys = redisKeys('cibq');
+      await announceWorker(redis, keys, {
+        name: 'builder-7',
+        host: 'ci-host',
+        pid: 42,
+        adapters: ['native'],
+        concurrency: 3,
+        version: '0.1.0',
+        running: [],
+        started_at: new Date().toISOString(),
+        seen_at: new Date().toISOString(),
+        state: 'running',
+      });
+      const queues = new RunQueues(redis, keys);
+      await queues.queue('native').add('run', {} as never, { jobId: 'waiting-1' });
+      await queues.close();
+      const out = path.join(dir, 'live');
+      const r = await cibq(['report', '--output-dir', out, '--json'], { CIBQ_CONFIG: config, REDIS_URL: server.url });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, '');
+      assert.equal((JSON.parse(r.stdout) as { queue_length: number }).queue_length, 1);
+      const html = readFileSync(path.join(out, 'index.html'), 'utf8');
+      assert.match(html, /class="worker">builder-7</);
+      assert.match(html, /class="queue-length">1</);
+    } finally {
+      redis.disconnect();
+      await server.close();
+    }
   });
 
   test('cibq report without a report directory is a usage error; without a database it exits 1', async () => {

@@ -13,6 +13,8 @@ import { RID_A, RID_B, RID_PRIVATE, subject, update } from './fixtures.ts';
 
 const A = RID_A.slice(4);
 const B = RID_B.slice(4);
+const RID_C = 'rad:z3ppWCf2Lc6wU3QBSk4Pz2ogVPtLZ';
+const C = RID_C.slice(4);
 const OLD = new Date('2000-01-01T00:00:00Z');
 const INFO: ReportInfo = { version: '0.1.0', queueLength: 0, now: new Date('2024-06-01T00:00:00Z') };
 const PATCH = 'd'.repeat(40);
@@ -70,11 +72,12 @@ after(async () => {
 });
 
 describe('incremental writes', () => {
-  test('the full report has list pages per repository, branch and patch, paginated by 50', async () => {
+  test('the full report has stable list pages per repository, branch and patch, 50 runs each, oldest first', async () => {
     const all = await files();
     for (const f of [
-      `repos/${A}/index.html`, `repos/${A}/page-2.html`, `repos/${A}/runs.json`,
-      `repos/${A}/branches/main/index.html`, `repos/${A}/branches/main/page-2.html`, `repos/${A}/branches/dev/index.html`,
+      `repos/${A}/index.html`, `repos/${A}/page-1.html`, `repos/${A}/page-2.html`, `repos/${A}/runs.json`,
+      `repos/${A}/branches/main/index.html`, `repos/${A}/branches/main/page-1.html`, `repos/${A}/branches/main/page-2.html`,
+      `repos/${A}/branches/dev/index.html`, `repos/${A}/branches/dev/page-1.html`,
       `repos/${A}/patches/${PATCH}/index.html`, `badges/${A}/main.svg`, `badges/${A}/dev.svg`,
       `repos/${B}/index.html`, `badges/${B}/main.svg`, 'runs/main-00.html', 'runs/patch-1.html',
     ]) {
@@ -83,9 +86,15 @@ describe('incremental writes', () => {
     assert.ok(!all.includes(`repos/${A}/page-3.html`));
     assert.ok(!all.includes(`repos/${A}/branches/dev/page-2.html`));
     assert.equal(all.filter((f) => f.startsWith('runs/')).length, 70);
+    // Page 1 holds the 50 oldest runs (newest first); index.html is the newest page.
+    const page1 = await readFile(join(reportDir, `repos/${A}/branches/main/page-1.html`), 'utf8');
+    assert.ok(page1.includes('main-49') && page1.includes('main-00') && !page1.includes('main-50'));
+    assert.ok(page1.indexOf('main-49') < page1.indexOf('main-00'));
+    const index = await readFile(join(reportDir, `repos/${A}/branches/main/index.html`), 'utf8');
+    assert.ok(index.includes('main-59') && index.includes('main-50') && !index.includes('main-49'));
   });
 
-  test('a new run rewrites its own page and its repository and branch pages, nothing unrelated', async () => {
+  test('a new run rewrites its own page, the newest list page and index.html of its scopes: no older page', async () => {
     await age();
     const s = run('dev-new', 300, { ref: 'refs/heads/dev' });
     applyUpdate(db, update(s, 'queued', s.queued_at));
@@ -93,8 +102,9 @@ describe('incremental writes', () => {
     const expected = [
       `badges/${A}/dev.svg`,
       `repos/${A}/branches/dev/index.html`,
+      `repos/${A}/branches/dev/page-1.html`,
       `repos/${A}/index.html`,
-      `repos/${A}/page-2.html`, // every run moved down one place
+      `repos/${A}/page-2.html`, // the newest page of the repository; page-1.html is untouched
       `repos/${A}/runs.json`,
       'index.html',
       'runs/dev-new.html',
@@ -113,7 +123,9 @@ describe('incremental writes', () => {
     const expected = [
       `badges/${A}/dev.svg`,
       `repos/${A}/branches/dev/index.html`,
+      `repos/${A}/branches/dev/page-1.html`,
       `repos/${A}/index.html`,
+      `repos/${A}/page-2.html`,
       `repos/${A}/runs.json`,
       'index.html',
       'runs/dev-new.html',
@@ -133,6 +145,47 @@ describe('incremental writes', () => {
     assert.deepEqual(Object.keys(json.latest_per_branch).sort(), ['dev', 'main']);
   });
 
+  test('a new page: the run starts it, and only the pages linking to it change', async () => {
+    // 250 runs in one repository: five full pages; the 251st starts page 6.
+    for (let i = 0; i < 250; i++) {
+      const c = run(`c-${String(i).padStart(3, '0')}`, 1000 + i, { repo: RID_C, repo_name: 'big' });
+      if (i === 10) applyUpdate(db, update(c, 'running', c.queued_at));
+      else finish(c);
+    }
+    await writeReports(db, reportDir, INFO);
+    await age();
+    const s = run('c-250', 1250, { repo: RID_C, repo_name: 'big' });
+    applyUpdate(db, update(s, 'queued', s.queued_at));
+    const stats = await writeReportChanges(db, reportDir, INFO, { runIds: [s.id] });
+    const lists = stats.written.filter((f) => f.startsWith(`repos/${C}/`) && f.endsWith('.html') && !f.includes('/branches/'));
+    // page-3 … page-5 link up to three pages ahead; page-1 and page-2 stay as they are.
+    assert.deepEqual(lists, ['index.html', 'page-3.html', 'page-4.html', 'page-5.html', 'page-6.html'].map((f) => `repos/${C}/${f}`));
+    assert.deepEqual(
+      stats.written.filter((f) => f.includes('/branches/')),
+      ['index.html', 'page-3.html', 'page-4.html', 'page-5.html', 'page-6.html'].map((f) => `repos/${C}/branches/main/${f}`),
+    );
+    const page6 = await readFile(join(reportDir, `repos/${C}/page-6.html`), 'utf8');
+    assert.ok(page6.includes('c-250') && !page6.includes('c-249'));
+    const page5 = await readFile(join(reportDir, `repos/${C}/page-5.html`), 'utf8');
+    assert.match(page5, /class="newer" rel="prev" href="page-6.html"/);
+  });
+
+  test('an old run that changes state rewrites the old page showing it, not the newest pages', async () => {
+    await age();
+    finish(run('c-010', 1010, { repo: RID_C, repo_name: 'big' }), 'failure');
+    const stats = await writeReportChanges(db, reportDir, INFO, { runIds: ['c-010'] });
+    const expected = [
+      'index.html', // its status.json counts
+      `repos/${C}/branches/main/page-1.html`,
+      `repos/${C}/page-1.html`,
+      'runs/c-010.html',
+      'status.json',
+    ];
+    assert.deepEqual(stats.written, expected);
+    assert.deepEqual(await touched(), expected);
+    assert.match(await readFile(join(reportDir, `repos/${C}/page-1.html`), 'utf8'), /status failure/);
+  });
+
   test('nothing changed: only status.json and index.html are written, and only if they differ', async () => {
     await age();
     const same = await writeReportChanges(db, reportDir, INFO, {});
@@ -141,17 +194,26 @@ describe('incremental writes', () => {
     assert.deepEqual(later.written, ['index.html', 'status.json']);
   });
 
-  test('runs deleted by retention lose their pages, and pages beyond the last are removed', async () => {
+  test('runs deleted by retention lose their pages, and emptied oldest pages are removed', async () => {
     await age();
     const pruned = pruneRuns(db, 40, [RID_A]);
     assert.equal(pruned.length, 26);
     const stats = await writeReportChanges(db, reportDir, INFO, { removed: pruned });
     assert.equal(stats.removed.filter((f) => f.startsWith('runs/')).length, 26);
-    assert.ok(stats.removed.includes(`repos/${A}/page-2.html`));
-    assert.ok(stats.removed.includes(`repos/${A}/branches/main/page-2.html`));
+    // The oldest 26 runs of the repository (numbers 1 … 26) were on page 1, which now holds 27 … 50.
+    assert.ok(stats.written.includes(`repos/${A}/page-1.html`));
+    assert.ok(!stats.written.includes(`repos/${A}/page-2.html`));
+    // Branch main keeps main-26 … main-59 (numbers 27 … 60): page 1 keeps 27 … 50.
+    assert.ok(stats.written.includes(`repos/${A}/branches/main/page-1.html`));
     assert.equal(existsSync(join(reportDir, 'runs/main-00.html')), false);
-    assert.equal(existsSync(join(reportDir, `repos/${A}/page-2.html`)), false);
+    assert.equal(existsSync(join(reportDir, `repos/${A}/page-1.html`)), true);
     for (const f of await touched()) assert.ok(!f.startsWith(`repos/${B}`) && !f.startsWith(`badges/${B}`), f);
+    // Deleting every run of page 1 removes it.
+    await age();
+    const more = pruneRuns(db, 10, [RID_A]);
+    const again = await writeReportChanges(db, reportDir, INFO, { removed: more });
+    assert.ok(again.removed.includes(`repos/${A}/page-1.html`), again.removed.join(' '));
+    assert.ok(again.removed.includes(`repos/${A}/branches/main/page-1.html`), again.removed.join(' '));
     // A full regeneration now finds nothing to do but the clock-dependent files.
     await age();
     const full = await writeReports(db, reportDir, { ...INFO, now: new Date('2024-06-01T00:02:00Z') });

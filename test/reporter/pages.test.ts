@@ -172,25 +172,30 @@ describe('report pages in a browser', () => {
     await page.close();
   });
 
-  test('a long repository list is paginated, 50 runs a page, newest first, with working page links', async () => {
+  test('a long repository list is paginated in stable pages of 50, newest first, with working page links', async () => {
+    // 122 runs: page-1.html holds the 50 oldest, page-2.html the next 50, index.html the newest page (22).
     const page = await open(`${B_DIR}/index.html`);
     assert.equal(await page.locator('.runs-total').textContent(), '122');
-    assert.match((await page.locator('h2 .page-of').textContent()) ?? '', /page 1 of 3/);
+    assert.match((await page.locator('h2 .page-of').textContent()) ?? '', /page 3/);
     const first = await page.locator('table.run-list tbody tr td:first-child').allTextContents();
-    assert.equal(first.length, 50);
+    assert.equal(first.length, 22);
     assert.deepEqual(first.slice(0, 3), ['b-1', 'b-feat', 'b-old-119']);
     assert.equal(await page.locator('nav.pagination .newer').count(), 0);
+    assert.equal(await page.locator('nav.pagination .newest').count(), 0);
     await page.locator('nav.pagination .older').click();
     await page.waitForURL(/page-2\.html$/);
     const second = await page.locator('table.run-list tbody tr td:first-child').allTextContents();
-    assert.deepEqual([second[0], second.length], ['b-old-071', 50]);
-    await page.getByRole('link', { name: '3', exact: true }).click();
-    await page.waitForURL(/page-3\.html$/);
-    const third = await page.locator('table.run-list tbody tr td:first-child').allTextContents();
-    assert.deepEqual([third[0], third.at(-1), third.length], ['b-old-021', 'b-old-000', 22]);
+    assert.deepEqual([second[0], second.at(-1), second.length], ['b-old-099', 'b-old-050', 50]);
+    assert.equal(await page.locator('.runs-total').count(), 0, 'older pages do not change with the total');
+    await page.getByRole('link', { name: '1', exact: true }).click();
+    await page.waitForURL(/page-1\.html$/);
+    const oldest = await page.locator('table.run-list tbody tr td:first-child').allTextContents();
+    assert.deepEqual([oldest[0], oldest.at(-1), oldest.length], ['b-old-049', 'b-old-000', 50]);
     assert.equal(await page.locator('nav.pagination .older').count(), 0);
     await page.locator('nav.pagination .newer').click();
     await page.waitForURL(/page-2\.html$/);
+    await page.locator('nav.pagination .newest').click();
+    await page.waitForURL(/index\.html$/);
     await page.close();
   });
 
@@ -203,7 +208,11 @@ describe('report pages in a browser', () => {
     const badge = page.locator('img.badge');
     const loaded = await badge.evaluate((img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth > 0);
     assert.equal(loaded, true, 'the badge loads');
-    assert.equal(await page.locator('.badge-path').textContent(), `badges/${RID_B.slice(4)}/feature%2Fx.svg`);
+    // The path to embed below the report's address: one directory per `/` of the branch.
+    assert.equal(await page.locator('.badge-path').textContent(), `badges/${RID_B.slice(4)}/feature/x.svg`);
+    const embedded = await open(`badges/${RID_B.slice(4)}/feature/x.svg`);
+    assert.match((await embedded.content()) ?? '', /failure/);
+    await embedded.close();
     await page.close();
 
     const patch = await open(`repos/${RID_A.slice(4)}/patches/${'a'.repeat(40)}/index.html`);
@@ -364,8 +373,8 @@ describe('status.json and files', () => {
     assert.deepEqual(
       all.filter((f) => !f.endsWith('.html') && !f.startsWith('repos/')).sort(),
       [
-        'badges', `badges/${B}`, `badges/${B}/feature%2Fx.svg`, `badges/${B}/main.svg`, `badges/${R}`,
-        `badges/${R}/%3Cscript%3Ealert%282%29%3C%2Fscript%3E.svg`, `badges/${R}/main.svg`,
+        'badges', `badges/${B}`, `badges/${B}/feature`, `badges/${B}/feature/x.svg`, `badges/${B}/main.svg`, `badges/${R}`,
+        `badges/${R}/%3Cscript%3Ealert%282%29%3C`, `badges/${R}/%3Cscript%3Ealert%282%29%3C/script%3E.svg`, `badges/${R}/main.svg`,
         'repos', 'runs', 'status.json', 'style.css',
       ],
     );

@@ -5,6 +5,7 @@ import {
   badgePath,
   branchPagePath,
   branchSlug,
+  urlPath,
   href,
   patchPagePath,
   repoDirName,
@@ -53,8 +54,35 @@ test('branch names become one safe path segment, one-to-one', () => {
     const page = branchPagePath(RID_A, n) as string;
     assert.ok(normalize(join('/r', page)).startsWith(`/r/repos/${R}/branches/`), n);
   }
-  assert.equal(badgePath(RID_A, 'feature/x'), `badges/${R}/feature%2Fx.svg`);
   assert.equal(badgePath('rad:bad/..', 'main'), null);
+});
+
+test('a badge lives at badges/<rid>/<branch>.svg, a directory per / of the branch, every component safe', () => {
+  assert.equal(badgePath(RID_A, 'main'), `badges/${R}/main.svg`);
+  assert.equal(badgePath(RID_A, 'feature/x'), `badges/${R}/feature/x.svg`);
+  assert.equal(badgePath(RID_A, 'release/v1.2/rc'), `badges/${R}/release/v1.2/rc.svg`);
+  assert.equal(urlPath(badgePath(RID_A, 'feature/x')), `badges/${R}/feature/x.svg`);
+  // Components git forbids, or that are unsafe in a path, are encoded rather than used.
+  assert.equal(badgePath(RID_A, 'a/../b'), `badges/${R}/a/%2E./b.svg`);
+  assert.equal(badgePath(RID_A, 'a/./b'), `badges/${R}/a/%2E/b.svg`);
+  assert.equal(badgePath(RID_A, 'a//b'), `badges/${R}/a/%/b.svg`);
+  assert.equal(badgePath(RID_A, '.hidden/x'), `badges/${R}/%2Ehidden/x.svg`);
+  assert.equal(badgePath(RID_A, 'a b/c\\d'), `badges/${R}/a%20b/c%5Cd.svg`);
+  assert.equal(urlPath(badgePath(RID_A, 'a b')), `badges/${R}/a%2520b.svg`, 'the URL encodes the file name');
+  // No directory takes the name of another branch's badge file.
+  assert.equal(badgePath(RID_A, 'a.svg/b'), `badges/${R}/a%2Esvg/b.svg`);
+  const names = ['a', 'a/b', 'a.svg/b', 'a%2Esvg/b', 'a/b/c', 'a%2Fb', '.a', '%2Ea', 'x/..', 'x/%2E.'];
+  const paths = names.map((n) => badgePath(RID_A, n) as string);
+  assert.equal(new Set(paths).size, names.length);
+  for (const p of paths) {
+    const dirs = p.split('/').slice(0, -1).join('/');
+    assert.ok(!paths.includes(dirs), `${dirs} is both a badge and a directory`);
+  }
+  for (const n of ['../../../etc/passwd', '/abs', 'a/../../b', '..', 'x/.git/y', '\0/x']) {
+    const path = badgePath(RID_A, n) as string;
+    assert.ok(normalize(join('/r', path)) === join('/r', path), `${n}: no . or .. component`);
+    assert.ok(path.split('/').every((seg) => seg !== '' && !seg.startsWith('.')), n);
+  }
 });
 
 test('patch pages only for ids that are safe in a path', () => {

@@ -1,14 +1,15 @@
 /**
  * `cibq report`: regenerate the HTML reports and status.json once from the SQLite database (like
- * `cibtool report`), whether or not the reporter is running. The queue length shown comes from
- * Redis when it can be reached, else it is reported as 0 with a warning.
+ * `cibtool report`), whether or not the reporter is running (it never removes files the reporter
+ * wrote meanwhile: see removeUnproduced). The queue counts and live workers shown come from Redis,
+ * as the reporter shows them, when it can be reached; else none are shown, with a warning.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { readLiveStatus, type LiveStatus } from '../../reporter/live-status.ts';
 import { writeReports } from '../../reporter/pages.ts';
 import { openDb } from '../../reporter/store/open-db.ts';
 import { UsageError } from '../../shared/errors.ts';
-import { queueLength } from '../../shared/queue-length.ts';
 import { redisKeys } from '../../shared/redis.ts';
 import { RunQueues } from '../../shared/run-queues.ts';
 import { parseCommand, stringFlag } from '../args.ts';
@@ -18,8 +19,9 @@ import { connectRedisOnce } from '../redis-once.ts';
 export const REPORT_HELP = `Usage: cibq report [--output-dir DIR] [--json]
 
 Writes the reports (index.html, the repository and run pages, status.json) once from the
-database (db), into DIR or the configured report_dir. DIR is created if missing. Works while the
-reporter runs. --json prints {"dir","db","queue_length"}.`;
+database (db), into DIR or the configured report_dir, with the queue counts and live workers from
+Redis when it can be reached. DIR is created if missing. Works while the reporter runs.
+--json prints {"dir","db","queue_length"}.`;
 
 const FLAGS = { 'output-dir': { type: 'string' }, json: { type: 'boolean' } } as const;
 
@@ -37,23 +39,34 @@ export async function reportMain(ctx: CommandContext): Promise<number> {
     print({ ...ctx, stdout: ctx.stderr }, `cibq: the database ${config.db} does not exist yet (the reporter creates it)`);
     return 1;
   }
-  let queued = 0;
+  let live: LiveStatus = { queueLength: 0, queues: [], workers: [] };
   try {
     const redis = await connectRedisOnce(config.redis, 'report');
     const queues = new RunQueues(redis, redisKeys(config.redis.prefix));
     try {
-      queued = await queueLength(queues, Object.keys(config.adapters));
+      live = await readLiveStatus(queues, Object.keys(config.adapters), redis, redisKeys(config.redis.prefix));
     } finally {
       await queues.close();
       redis.disconnect();
     }
   } catch (e) {
-    print({ ...ctx, stdout: ctx.stderr }, `cibq: warning: queue length unknown, shown as 0 (${e instanceof Error ? e.message : String(e)})`);
+    print(
+      { ...ctx, stdout: ctx.stderr },
+      `cibq: warning: queue length and workers unknown, shown as none (${e instanceof Error ? e.message : String(e)})`,
+    );
   }
+  const queued = live.queueLength;
   mkdirSync(dir, { recursive: true });
   const db = openDb(config.db);
   try {
-    await writeReports(db, dir, { version: ctx.version, queueLength: queued, now: new Date(), reportPrivate: config.reportPrivate });
+    await writeReports(db, dir, {
+      version: ctx.version,
+      queueLength: live.queueLength,
+      queues: live.queues,
+      workers: live.workers,
+      now: new Date(),
+      reportPrivate: config.reportPrivate,
+    });
   } finally {
     db.close();
   }

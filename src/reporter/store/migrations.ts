@@ -75,4 +75,32 @@ CREATE INDEX runs_private_result ON runs (private, result);
 CREATE INDEX runs_private_state ON runs (private, state);
 `,
   },
+  {
+    version: 3,
+    name: 'stable list pages: run numbers per repository, branch and patch',
+    sql: `
+-- Each run's number within its repository, branch and patch: 1 for the oldest, then the next free
+-- number as runs are recorded (apply-update.ts). List page k of a scope holds the numbers
+-- (k-1)*50+1 … k*50, so a new run only changes the newest page.
+ALTER TABLE runs ADD COLUMN repo_seq INTEGER;
+ALTER TABLE runs ADD COLUMN branch_seq INTEGER;
+ALTER TABLE runs ADD COLUMN patch_seq INTEGER;
+UPDATE runs SET repo_seq = s.n
+  FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY repo ORDER BY queued_at, id) AS n FROM runs) AS s
+  WHERE s.id = runs.id;
+UPDATE runs SET branch_seq = s.n
+  FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY repo, branch ORDER BY queued_at, id) AS n
+        FROM runs WHERE branch IS NOT NULL) AS s
+  WHERE s.id = runs.id;
+UPDATE runs SET patch_seq = s.n
+  FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY repo, patch ORDER BY queued_at, id) AS n
+        FROM runs WHERE patch IS NOT NULL) AS s
+  WHERE s.id = runs.id;
+CREATE UNIQUE INDEX runs_repo_seq ON runs (repo, repo_seq);
+CREATE UNIQUE INDEX runs_repo_branch_seq ON runs (repo, branch, branch_seq) WHERE branch IS NOT NULL;
+CREATE UNIQUE INDEX runs_repo_patch_seq ON runs (repo, patch, patch_seq) WHERE patch IS NOT NULL;
+-- \`runs list --repo NAME\`: a repository name to its ids.
+CREATE INDEX runs_repo_name ON runs (repo_name, repo);
+`,
+  },
 ];

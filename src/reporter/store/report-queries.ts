@@ -1,10 +1,11 @@
 /**
- * The queries the report pages make. Each is served by an index of migration 1 or 2, so writing
- * the pages one change touches stays cheap however many runs the database holds.
+ * The queries the report pages make. Each is served by an index (migrations 1–3) and reads a
+ * bounded number of rows by key (no OFFSET), so writing the pages one change touches stays cheap
+ * however many runs the database holds. Lists select the summary columns only, never the logs.
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { z } from 'zod';
-import { parseRunRow, toRunDetail, type RunDetail } from './runs.ts';
+import { SUMMARY_COLUMNS, toRunSummary, type RunSummary } from './runs.ts';
 
 /** Which runs a list page shows: a repository, optionally narrowed to one branch or one patch. */
 export type RunScope = { repo: string; branch?: string; patch?: string };
@@ -31,19 +32,75 @@ export function countScope(db: DatabaseSync, scope: RunScope, includePrivate: bo
   return Count.parse(db.prepare(`SELECT COUNT(*) AS n FROM runs WHERE ${where}`).get(...params)).n;
 }
 
-/** Runs of the scope newest first, `limit` of them from `offset`. */
-export function scopeRuns(
+/** The column numbering a scope's runs (migration 3). */
+function seqColumn(scope: RunScope): 'repo_seq' | 'branch_seq' | 'patch_seq' {
+  return scope.branch !== undefined ? 'branch_seq' : scope.patch !== undefined ? 'patch_seq' : 'repo_seq';
+}
+
+/** `runs` read through the scope's numbering index: the planner must not walk a time index instead. */
+function bySeq(scope: RunScope): string {
+  const index =
+    scope.branch !== undefined ? 'runs_repo_branch_seq' : scope.patch !== undefined ? 'runs_repo_patch_seq' : 'runs_repo_seq';
+  return `runs INDEXED BY ${index}`;
+}
+
+const Seq = z.object({ n: z.number().int() });
+
+/** The lowest and highest run number of the scope's published runs, or null when it has none. */
+export function scopeSeqRange(
   db: DatabaseSync,
   scope: RunScope,
   includePrivate: boolean,
-  offset: number,
-  limit: number,
-): RunDetail[] {
+): { first: number; last: number } | null {
   const { where, params } = scopeWhere(scope, includePrivate);
+  const col = seqColumn(scope);
+  // Each is one step into the scope's index from either end (no scan).
+  const end = (dir: 'ASC' | 'DESC') =>
+    db.prepare(`SELECT ${col} AS n FROM ${bySeq(scope)} WHERE ${where} AND ${col} IS NOT NULL ORDER BY ${col} ${dir} LIMIT 1`).get(...params);
+  const first = end('ASC');
+  const last = end('DESC');
+  if (first === undefined || last === undefined) return null;
+  return { first: Seq.parse(first).n, last: Seq.parse(last).n };
+}
+
+/** The scope's published runs numbered `from` … `to`, newest first: one list page. */
+export function scopeRunsBySeq(
+  db: DatabaseSync,
+  scope: RunScope,
+  includePrivate: boolean,
+  from: number,
+  to: number,
+): RunSummary[] {
+  const { where, params } = scopeWhere(scope, includePrivate);
+  const col = seqColumn(scope);
   return db
-    .prepare(`SELECT * FROM runs WHERE ${where} ORDER BY queued_at DESC, id LIMIT ? OFFSET ?`)
-    .all(...params, limit, offset)
-    .map((r) => toRunDetail(parseRunRow(r)));
+    .prepare(`SELECT ${SUMMARY_COLUMNS} FROM ${bySeq(scope)} WHERE ${where} AND ${col} BETWEEN ? AND ? ORDER BY queued_at DESC, id`)
+    .all(...params, from, to)
+    .map(toRunSummary);
+}
+
+/** The scope's `limit` most recently recorded published runs, newest first. */
+export function newestRuns(db: DatabaseSync, scope: RunScope, includePrivate: boolean, limit: number): RunSummary[] {
+  const { where, params } = scopeWhere(scope, includePrivate);
+  const col = seqColumn(scope);
+  return db
+    .prepare(`SELECT ${SUMMARY_COLUMNS} FROM ${bySeq(scope)} WHERE ${where} AND ${col} IS NOT NULL ORDER BY ${col} DESC LIMIT ?`)
+    .all(...params, limit)
+    .map(toRunSummary);
+}
+
+export type RunSeqs = { repo_seq: number | null; branch_seq: number | null; patch_seq: number | null };
+
+const RunSeqsRow = z.object({
+  repo_seq: z.number().int().nullable(),
+  branch_seq: z.number().int().nullable(),
+  patch_seq: z.number().int().nullable(),
+});
+
+/** A run's numbers in its repository, branch and patch, or null when there is no such run. */
+export function runSeqs(db: DatabaseSync, id: string): RunSeqs | null {
+  const row = db.prepare('SELECT repo_seq, branch_seq, patch_seq FROM runs WHERE id = ?').get(id);
+  return row === undefined ? null : RunSeqsRow.parse(row);
 }
 
 export type RepoSummary = { repo: string; name: string; runs: number };
@@ -63,7 +120,7 @@ export function repoSummaries(db: DatabaseSync, includePrivate: boolean): RepoSu
 }
 
 /** The newest run of each branch of `repo`, by branch name. */
-export function latestPerBranch(db: DatabaseSync, repo: string, includePrivate: boolean): RunDetail[] {
+export function latestPerBranch(db: DatabaseSync, repo: string, includePrivate: boolean): RunSummary[] {
   const priv = includePrivate ? '' : 'AND private = 0';
   // Jumps from one branch to the next through the index instead of reading every run.
   const branches = db
@@ -77,16 +134,16 @@ export function latestPerBranch(db: DatabaseSync, repo: string, includePrivate: 
     .all(repo)
     .map((r) => z.object({ branch: z.string() }).parse(r).branch);
   const latest = db.prepare(
-    `SELECT * FROM runs WHERE repo = ? AND branch = ? ${priv} ORDER BY queued_at DESC, id LIMIT 1`,
+    `SELECT ${SUMMARY_COLUMNS} FROM runs WHERE repo = ? AND branch = ? ${priv} ORDER BY queued_at DESC, id LIMIT 1`,
   );
   return branches.flatMap((b) => {
     const row = latest.get(repo, b);
-    return row === undefined ? [] : [toRunDetail(parseRunRow(row))];
+    return row === undefined ? [] : [toRunSummary(row)];
   });
 }
 
 /** The newest run of each of the `limit` patches of `repo` that had runs most recently. */
-export function latestPerPatch(db: DatabaseSync, repo: string, includePrivate: boolean, limit: number): RunDetail[] {
+export function latestPerPatch(db: DatabaseSync, repo: string, includePrivate: boolean, limit: number): RunSummary[] {
   const priv = includePrivate ? '' : 'AND private = 0';
   const patches = db
     .prepare(
@@ -96,11 +153,11 @@ export function latestPerPatch(db: DatabaseSync, repo: string, includePrivate: b
     .all(repo, limit)
     .map((r) => z.object({ patch: z.string() }).parse(r).patch);
   const latest = db.prepare(
-    `SELECT * FROM runs WHERE repo = ? AND patch = ? ${priv} ORDER BY queued_at DESC, id LIMIT 1`,
+    `SELECT ${SUMMARY_COLUMNS} FROM runs WHERE repo = ? AND patch = ? ${priv} ORDER BY queued_at DESC, id LIMIT 1`,
   );
   return patches.flatMap((p) => {
     const row = latest.get(repo, p);
-    return row === undefined ? [] : [toRunDetail(parseRunRow(row))];
+    return row === undefined ? [] : [toRunSummary(row)];
   });
 }
 
@@ -113,24 +170,27 @@ export function patchesOf(db: DatabaseSync, repo: string, includePrivate: boolea
     .map((r) => z.object({ patch: z.string() }).parse(r).patch);
 }
 
-/** Up to `limit` runs in storage order after `afterRowid`, for walking the whole table in batches. */
-export function runsAfterRowid(
+/** Up to `limit` run ids in storage order after `afterRowid`, for walking the whole table in batches. */
+export function runIdsAfterRowid(
   db: DatabaseSync,
   afterRowid: number,
   limit: number,
   includePrivate: boolean,
-): { rowid: number; run: RunDetail }[] {
+): { rowid: number; id: string }[] {
   const priv = includePrivate ? '' : 'AND private = 0';
   return db
-    .prepare(`SELECT rowid AS _rowid, * FROM runs WHERE rowid > ? ${priv} ORDER BY rowid LIMIT ?`)
+    .prepare(`SELECT rowid AS _rowid, id FROM runs WHERE rowid > ? ${priv} ORDER BY rowid LIMIT ?`)
     .all(afterRowid, limit)
-    .map((r) => ({ rowid: z.object({ _rowid: z.number().int() }).parse(r)._rowid, run: toRunDetail(parseRunRow(r)) }));
+    .map((r) => {
+      const row = z.object({ _rowid: z.number().int(), id: z.string() }).parse(r);
+      return { rowid: row._rowid, id: row.id };
+    });
 }
 
 /** The newest published run, or null. */
-export function latestRun(db: DatabaseSync, includePrivate: boolean): RunDetail | null {
+export function latestRun(db: DatabaseSync, includePrivate: boolean): RunSummary | null {
   const priv = includePrivate ? '' : 'WHERE private = 0';
-  const row = db.prepare(`SELECT * FROM runs ${priv} ORDER BY queued_at DESC, id LIMIT 1`).get();
+  const row = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM runs ${priv} ORDER BY queued_at DESC, id LIMIT 1`).get();
   // (served by runs_private_queued when private runs are left out, runs_queued otherwise)
-  return row === undefined ? null : toRunDetail(parseRunRow(row));
+  return row === undefined ? null : toRunSummary(row);
 }

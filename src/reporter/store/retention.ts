@@ -6,9 +6,27 @@ import type { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
 
 /** What the report needs to know about a deleted run to remove and rewrite its pages. */
-export type PrunedRun = { id: string; repo: string; branch: string | null; patch: string | null };
+export type PrunedRun = {
+  id: string;
+  repo: string;
+  branch: string | null;
+  patch: string | null;
+  /** Its run numbers in repository, branch and patch: which list pages showed it. */
+  repo_seq: number | null;
+  branch_seq: number | null;
+  patch_seq: number | null;
+};
 
-const Pruned = z.object({ id: z.string(), repo: z.string(), branch: z.string().nullable(), patch: z.string().nullable() });
+const Seq = z.number().int().nullable();
+const Pruned = z.object({
+  id: z.string(),
+  repo: z.string(),
+  branch: z.string().nullable(),
+  patch: z.string().nullable(),
+  repo_seq: Seq,
+  branch_seq: Seq,
+  patch_seq: Seq,
+});
 
 /**
  * Deletes the finished runs beyond the newest `keepRuns` of each repository in `repos` (every
@@ -24,7 +42,7 @@ export function pruneRuns(db: DatabaseSync, keepRuns: number, repos?: Iterable<s
         ? db.prepare('SELECT DISTINCT repo FROM runs').all().map((r) => z.object({ repo: z.string() }).parse(r).repo)
         : [...new Set(repos)];
     const select = db.prepare(
-      `SELECT id, repo, branch, patch FROM runs WHERE id IN (
+      `SELECT id, repo, branch, patch, repo_seq, branch_seq, patch_seq FROM runs WHERE id IN (
          SELECT id FROM runs WHERE repo = ? ORDER BY queued_at DESC, id LIMIT -1 OFFSET ?)
        AND state = 'finished'`,
     );

@@ -53,6 +53,30 @@ export type RunDetail = RunRecord & {
   log: string | null;
 };
 
+/**
+ * What a list shows of a run: everything but the log (up to log_limit_bytes) and the trigger
+ * message, plus the patch state the trigger recorded (`open`, `merged`, …; null if none).
+ */
+export type RunSummary = Omit<RunDetail, 'trigger' | 'log'> & { patch_status: string | null };
+
+const SummaryRow = RunRow.omit({ log: true, trigger_json: true }).extend({ patch_status: z.string().nullable() });
+
+/** The columns of a RunSummary, for `SELECT ${SUMMARY_COLUMNS} FROM runs …`. */
+export const SUMMARY_COLUMNS = [
+  ...Object.keys(RunRow.shape).filter((c) => c !== 'log' && c !== 'trigger_json'),
+  `CASE WHEN event_type = 'patch' AND json_valid(trigger_json) THEN json_extract(trigger_json, '$.patch.state.status') END AS patch_status`,
+].join(', ');
+
+export function toRunSummary(row: unknown): RunSummary {
+  const parsed = SummaryRow.safeParse(row);
+  if (!parsed.success) {
+    throw new Error(`invalid row in runs table: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  const r = parsed.data;
+  const { trigger: _t, log: _l, ...detail } = toRunDetail({ ...r, trigger_json: null, log: null });
+  return { ...detail, patch_status: r.patch_status };
+}
+
 export type RunFilter = {
   /** Only runs of this repository (`rad:z…`). */
   repo?: string;
@@ -151,7 +175,7 @@ export function getRunDetail(db: DatabaseSync, id: string): RunDetail | null {
   return row === null ? null : toRunDetail(row);
 }
 
-function listRunRows(db: DatabaseSync, filter: RunFilter = {}): RunRow[] {
+function listRunRows(db: DatabaseSync, filter: RunFilter = {}): RunSummary[] {
   const where: string[] = [];
   const params: (string | number)[] = [];
   if (filter.repo !== undefined) {
@@ -166,7 +190,7 @@ function listRunRows(db: DatabaseSync, filter: RunFilter = {}): RunRow[] {
     }
   }
   if (filter.includePrivate === false) where.push('private = 0');
-  let sql = 'SELECT * FROM runs';
+  let sql = `SELECT ${SUMMARY_COLUMNS} FROM runs`;
   if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
   sql += ' ORDER BY queued_at DESC, id';
   if (filter.limit !== undefined || filter.offset !== undefined) {
@@ -174,33 +198,32 @@ function listRunRows(db: DatabaseSync, filter: RunFilter = {}): RunRow[] {
     params.push(filter.limit === undefined ? -1 : Math.max(0, Math.floor(filter.limit)));
     params.push(Math.max(0, Math.floor(filter.offset ?? 0)));
   }
-  return db.prepare(sql).all(...params).map(parseRunRow);
+  return db.prepare(sql).all(...params).map(toRunSummary);
 }
 
 /** Runs newest first (queued_at descending, then id). */
 export function listRuns(db: DatabaseSync, filter: RunFilter = {}): RunRecord[] {
-  return listRunRows(db, filter).map(toRunRecord);
+  return listRunRows(db, filter).map(runRecordOf);
 }
 
 /** Like `listRuns`, with the fields the pages show. */
-export function listRunDetails(db: DatabaseSync, filter: RunFilter = {}): RunDetail[] {
-  return listRunRows(db, filter).map(toRunDetail);
+export function listRunDetails(db: DatabaseSync, filter: RunFilter = {}): RunSummary[] {
+  return listRunRows(db, filter);
 }
 
 /** The newest run of each repository, ordered by repository name then id. */
-export function latestRunPerRepo(db: DatabaseSync, opts: { includePrivate?: boolean } = {}): RunDetail[] {
+export function latestRunPerRepo(db: DatabaseSync, opts: { includePrivate?: boolean } = {}): RunSummary[] {
   const priv = opts.includePrivate === false ? 'AND r2.private = 0' : '';
   const privOuter = opts.includePrivate === false ? 'WHERE private = 0' : '';
   const rows = db
     .prepare(
-      `SELECT r.* FROM (SELECT DISTINCT repo FROM runs ${privOuter}) AS d
-       JOIN runs AS r ON r.id = (
-         SELECT r2.id FROM runs AS r2 WHERE r2.repo = d.repo ${priv}
-         ORDER BY r2.queued_at DESC, r2.id LIMIT 1)
-       ORDER BY r.repo_name, r.repo`,
+      `SELECT ${SUMMARY_COLUMNS} FROM runs WHERE id IN (
+         SELECT (SELECT r2.id FROM runs AS r2 WHERE r2.repo = d.repo ${priv} ORDER BY r2.queued_at DESC, r2.id LIMIT 1)
+         FROM (SELECT DISTINCT repo FROM runs ${privOuter}) AS d)
+       ORDER BY repo_name, repo`,
     )
     .all();
-  return rows.map(parseRunRow).map(toRunDetail);
+  return rows.map(toRunSummary);
 }
 
 export function countRuns(db: DatabaseSync, opts: { includePrivate?: boolean } = {}): number {
