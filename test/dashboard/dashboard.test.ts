@@ -151,13 +151,21 @@ describe('cibq dashboard', () => {
     page.locator('[class*="header-"]', { has: page.locator('[class*="jobLink"]', { hasText: id }) }).locator('button');
 
   /** The entries of every drop-down menu on the page. */
-  async function menuItems(page: Page): Promise<string[]> {
+  /**
+   * The items of every drop-down menu on the page. Menus and their items render asynchronously:
+   * wait for `minMenus` menu buttons, and for each opened menu's items, before reading them.
+   */
+  async function menuItems(page: Page, minMenus = 1): Promise<string[]> {
     const items: string[] = [];
     const menus = page.locator('button[aria-haspopup="menu"]');
+    await menus.nth(minMenus - 1).waitFor();
+    const entries = page.getByRole('menuitem');
     for (let i = 0; i < (await menus.count()); i++) {
       await menus.nth(i).click();
-      items.push(...(await page.getByRole('menuitem').allTextContents()));
+      await entries.first().waitFor({ timeout: 3000 }).catch(() => {});
+      items.push(...(await entries.allTextContents()));
       await page.keyboard.press('Escape');
+      await entries.first().waitFor({ state: 'detached', timeout: 3000 }).catch(() => {});
     }
     return items;
   }
@@ -167,7 +175,7 @@ describe('cibq dashboard', () => {
     try {
       await page.getByText(jobIds[0] as string).first().waitFor();
       assert.ok((await jobActions(page, jobIds[0] as string).count()) > 0);
-      const items = await menuItems(page);
+      const items = await menuItems(page, 2);
       for (const action of ['Pause', 'Empty', 'Obliterate']) assert.ok(items.includes(action), `${action} in ${JSON.stringify(items)}`);
     } finally {
       await page.close();
