@@ -6,7 +6,8 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
-import { RunResult, RunState, type RunRecord } from '../shared/run.ts';
+import { RECORD_COLUMNS, parseRecordRow } from '../reporter/store/runs.ts';
+import type { RunResult, RunState, RunRecord } from '../shared/run.ts';
 
 export type RunQuery = {
   /** Repository id (`rad:z…`) or repository name. */
@@ -21,30 +22,6 @@ export type RunQuery = {
   /** At most this many runs. */
   limit: number;
 };
-
-/** The RunRecord columns: lists never read logs or trigger messages. */
-const RECORD_COLUMNS =
-  'id, adapter, adapter_run_id, info_url, repo, repo_name, event_type, ref, patch, commit_oid AS "commit", state, result, reason, queued_at, started_at, finished_at, attempts';
-
-const RecordRow = z.object({
-  id: z.string(),
-  adapter: z.string(),
-  adapter_run_id: z.string().nullable(),
-  info_url: z.string().nullable(),
-  repo: z.string(),
-  repo_name: z.string(),
-  event_type: z.enum(['push', 'patch']),
-  ref: z.string(),
-  patch: z.string().nullable(),
-  commit: z.string(),
-  state: RunState,
-  result: RunResult.nullable(),
-  reason: z.string().nullable(),
-  queued_at: z.string(),
-  started_at: z.string().nullable(),
-  finished_at: z.string().nullable(),
-  attempts: z.number().int(),
-});
 
 /** The repository ids `repo` names: itself if it is one, and every repository with that name (by index). */
 function repoIds(db: DatabaseSync, repo: string): string[] {
@@ -97,5 +74,5 @@ export function queryRuns(db: DatabaseSync, q: RunQuery): RunRecord[] {
   return db
     .prepare(sql)
     .all(...params)
-    .map((row) => RecordRow.parse(row));
+    .map(parseRecordRow);
 }

@@ -116,6 +116,25 @@ export function parseRunRow(row: unknown): RunRow {
   return parsed.data;
 }
 
+/** The columns a RunRecord is made of: what run lists read (never logs or trigger messages). */
+const RecordRow = RunRow.pick({
+  id: true, adapter: true, adapter_run_id: true, info_url: true, repo: true, repo_name: true, event_type: true,
+  ref: true, patch: true, commit_oid: true, state: true, result: true, reason: true, queued_at: true,
+  started_at: true, finished_at: true, attempts: true,
+});
+
+/** For `SELECT ${RECORD_COLUMNS} FROM runs …`, read back with parseRecordRow. */
+export const RECORD_COLUMNS = Object.keys(RecordRow.shape).join(', ');
+
+/** A row of RECORD_COLUMNS, validated, as a RunRecord. */
+export function parseRecordRow(row: unknown): RunRecord {
+  const parsed = RecordRow.safeParse(row);
+  if (!parsed.success) {
+    throw new Error(`invalid row in runs table: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  return runRecordOf({ ...parsed.data, commit: parsed.data.commit_oid });
+}
+
 export function toRunRecord(r: RunRow): RunRecord {
   return runRecordOf({ ...r, commit: r.commit_oid });
 }
