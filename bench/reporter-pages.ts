@@ -10,10 +10,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyUpdate } from '../src/reporter/apply-update.ts';
-import { writeReportChanges, writeReports, type ReportInfo, type WriteStats } from '../src/reporter/pages.ts';
-import { PAGE_SIZE } from '../src/reporter/report-paths.ts';
-import { openDb, optimizeDb } from '../src/reporter/store/open-db.ts';
-import type { RunSubject, RunUpdate } from '../src/shared/run.ts';
+import { writeReportChanges, writeReports, type ReportInfo, type WriteStats } from '../src/reporter/pages/report-writer.ts';
+import { PAGE_SIZE } from '../src/reporter/pages/paths.ts';
+import { openDb, optimizeDb } from '../src/db/open-db.ts';
+import type { RunSubject, RunUpdate } from '../src/model/run.ts';
 
 const RUNS = Number(process.argv[2] ?? 100_000);
 const REPOS = Number(process.argv[3] ?? 50);

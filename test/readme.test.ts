@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parseConfig } from '../src/shared/config-load.ts';
+import { parseConfig } from '../src/config/config-load.ts';
 
 test("the README's configuration example is valid and uses every top-level key cibq knows", () => {
   const readme = readFileSync(path.join(import.meta.dirname, '..', 'README.md'), 'utf8');

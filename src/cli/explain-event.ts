@@ -6,10 +6,10 @@
 import { filterContext } from '../producer/dispatch.ts';
 import { selectAdapters, type Selection } from '../producer/select-adapters.ts';
 import type { StoragePort } from '../producer/storage-port.ts';
-import { isDeletion, type CiEvent } from '../shared/ci-event.ts';
-import type { Config } from '../shared/config.ts';
-import { coerceError } from '../shared/coerce-error.ts';
-import type { Decision } from '../shared/filter-eval.ts';
+import { isDeletion, type CiEvent } from '../model/ci-event.ts';
+import type { Config } from '../config/config.ts';
+import { coerceError } from '../util/coerce-error.ts';
+import type { Decision } from '../config/filter-eval.ts';
 import { printable } from './printable.ts';
 
 export type Explanation = {

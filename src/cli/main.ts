@@ -5,11 +5,11 @@
 import { realpathSync } from 'node:fs';
 import { producerMain } from '../producer/main.ts';
 import { reporterMain } from '../reporter/main.ts';
-import { ConfigError, UsageError, issueText } from '../shared/errors.ts';
+import { ConfigError, UsageError, issueText } from '../util/errors.ts';
 import { workerMain } from '../worker/main.ts';
 import { cancelMain } from './commands/cancel.ts';
 import { configMain } from './commands/config-check.ts';
-import { dashboardMain } from './commands/dashboard.ts';
+import { dashboardMain } from '../dashboard/main.ts';
 import { eventMain } from './commands/event.ts';
 import { queueMain } from './commands/queue.ts';
 import { reportMain } from './commands/report.ts';
@@ -17,7 +17,7 @@ import { runsMain } from './commands/runs.ts';
 import { triggerMain } from './commands/trigger.ts';
 import { upMain } from './commands/up.ts';
 import { workersMain } from './commands/workers.ts';
-import { defaultContext, type CommandContext } from './context.ts';
+import { defaultContext, type CommandContext } from '../bootstrap/context.ts';
 
 export const HELP = `Usage: cibq <command> [options]
 

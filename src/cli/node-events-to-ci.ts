@@ -10,8 +10,8 @@ import { ciEventFromChange, resolvePatchEvent } from '../producer/ci-event-build
 import { isTrackedRef, refChangeFromUpdate, type RefChange } from '../producer/ref-change.ts';
 import { sigrefsChanges } from '../producer/sigrefs-changes.ts';
 import type { StoragePort } from '../producer/storage-port.ts';
-import type { CiEvent } from '../shared/ci-event.ts';
-import { coerceError } from '../shared/coerce-error.ts';
+import type { CiEvent } from '../model/ci-event.ts';
+import { coerceError } from '../util/coerce-error.ts';
 
 export type Conversion = { events: CiEvent[]; problems: string[] };
 

@@ -3,8 +3,8 @@
  * retry forever, so `cibq queue` with Redis down says so and exits instead of hanging.
  */
 import { Redis } from 'ioredis';
-import type { RedisConfig } from '../shared/redis.ts';
-import { maskUrl } from '../shared/logger.ts';
+import type { RedisConfig } from '../queue/redis.ts';
+import { maskUrl } from '../bootstrap/logger.ts';
 
 export class RedisUnavailable extends Error {}
 

@@ -7,9 +7,9 @@
 import { Gauge, Registry, type Metric } from 'prom-client';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Keys } from '../shared/redis.ts';
-import { listWorkers, type WorkerInfo } from '../shared/worker-registry.ts';
-import { DURATION_BUCKETS, readRunStats, type RunStats } from './run-stats.ts';
+import type { Keys } from '../queue/redis.ts';
+import { listWorkers, type WorkerInfo } from '../queue/worker-registry.ts';
+import { DURATION_BUCKETS, readRunStats, type RunStats } from '../db/run-stats.ts';
 
 export const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
 

@@ -3,8 +3,8 @@
  * exactly in the seed's shape and key order. Ids are did:key DIDs; `branch` is the full ref name;
  * `before` is the previous tip (the tip itself for a new ref); commits are newest first.
  */
-import type { CiEvent } from '../shared/ci-event.ts';
-import { Did, type PatchTrigger, type PushTrigger, type RepositoryInfo, type TriggerMessage } from '../shared/trigger-message.ts';
+import type { CiEvent } from '../model/ci-event.ts';
+import { Did, type PatchTrigger, type PushTrigger, type RepositoryInfo, type TriggerMessage } from '../model/trigger-message.ts';
 import type { IdentityInfo, PatchInfo, StoragePort } from './storage-port.ts';
 
 const did = (nid: string) => (nid.startsWith('did:key:') ? nid : `did:key:${nid}`);

@@ -3,7 +3,7 @@
  * kind is decided by their revisions). Patch events first carry the COB tip; `resolvePatchEvent`
  * replaces it with the head of the revision to build once the patch has been read.
  */
-import type { CiEvent } from '../shared/ci-event.ts';
+import type { CiEvent } from '../model/ci-event.ts';
 import { classifyRef, type RefChange } from './ref-change.ts';
 
 /** The CI event for one ref change, or null when the change starts nothing (ignored refs, deleted COBs). */

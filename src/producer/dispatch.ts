@@ -7,13 +7,13 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { isDeletion, type CiEvent } from '../shared/ci-event.ts';
-import type { Config } from '../shared/config.ts';
-import { coerceError } from '../shared/coerce-error.ts';
-import type { FilterContext } from '../shared/filter-eval.ts';
-import type { Keys } from '../shared/redis.ts';
-import { enqueueRun, type RunQueues } from '../shared/run-queues.ts';
-import type { TriggerMessage } from '../shared/trigger-message.ts';
+import { isDeletion, type CiEvent } from '../model/ci-event.ts';
+import type { Config } from '../config/config.ts';
+import { coerceError } from '../util/coerce-error.ts';
+import type { FilterContext } from '../config/filter-eval.ts';
+import type { Keys } from '../queue/redis.ts';
+import { enqueueRun, type RunQueues } from '../queue/run-queues.ts';
+import type { TriggerMessage } from '../model/trigger-message.ts';
 import { buildPatchTrigger, buildPushTrigger, isBuildError } from './build-trigger.ts';
 import { dedupeRef, resolvePatchEvent } from './ci-event-builder.ts';
 import { selectAdapters, type Selection } from './select-adapters.ts';

@@ -1,11 +1,11 @@
 /** `cibq producer`: wiring only — config, logger, Redis, storage, signals — around `Producer`. */
 import type { Logger } from 'pino';
-import { parseCommand } from '../cli/args.ts';
-import { configFor, loggerFor, print, type CommandContext } from '../cli/context.ts';
-import { runUntilSignal, type Service } from '../cli/lifecycle.ts';
-import type { Config } from '../shared/config.ts';
-import { connectRedis, redisKeys } from '../shared/redis.ts';
-import { RunQueues } from '../shared/run-queues.ts';
+import { parseCommand } from '../bootstrap/args.ts';
+import { configFor, loggerFor, print, type CommandContext } from '../bootstrap/context.ts';
+import { runUntilSignal, type Service } from '../bootstrap/lifecycle.ts';
+import type { Config } from '../config/config.ts';
+import { connectRedis, redisKeys } from '../queue/redis.ts';
+import { RunQueues } from '../queue/run-queues.ts';
 import { Storage } from '../storage/storage.ts';
 import { Producer } from './run-producer.ts';
 

@@ -7,10 +7,10 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from '../shared/config.ts';
-import { coerceError } from '../shared/coerce-error.ts';
-import type { Keys } from '../shared/redis.ts';
-import type { RunQueues } from '../shared/run-queues.ts';
+import type { Config } from '../config/config.ts';
+import { coerceError } from '../util/coerce-error.ts';
+import type { Keys } from '../queue/redis.ts';
+import type { RunQueues } from '../queue/run-queues.ts';
 import type { NodeEvent } from '../node/node-event.ts';
 import { NodeSubscription } from '../node/subscription.ts';
 import { ciEventFromChange } from './ci-event-builder.ts';

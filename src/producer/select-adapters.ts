@@ -2,9 +2,9 @@
  * Which adapters an event starts: the global `filters` (OR-ed) select `default_adapter`, and every
  * trigger's filters select its adapter (reference cib.md §2). An adapter appears at most once.
  */
-import type { CiEvent } from '../shared/ci-event.ts';
-import type { Config } from '../shared/config.ts';
-import { evaluateFilters, type Decision, type FilterContext } from '../shared/filter-eval.ts';
+import type { CiEvent } from '../model/ci-event.ts';
+import type { Config } from '../config/config.ts';
+import { evaluateFilters, type Decision, type FilterContext } from '../config/filter-eval.ts';
 
 export type Selection = {
   adapters: string[];

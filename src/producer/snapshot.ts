@@ -4,7 +4,7 @@
  * its runs are enqueued, so a crash in between is repaired by the next catch-up scan.
  */
 import type { Redis } from 'ioredis';
-import type { Keys } from '../shared/redis.ts';
+import type { Keys } from '../queue/redis.ts';
 import type { RefChange } from './ref-change.ts';
 
 export class Snapshot {

@@ -1,9 +1,9 @@
 /** What index.html shows besides runs: queue counts per adapter (BullMQ) and live workers (Redis). */
 import type { Redis } from 'ioredis';
-import type { Keys } from '../shared/redis.ts';
-import type { RunQueues } from '../shared/run-queues.ts';
-import { listWorkers, type WorkerInfo } from '../shared/worker-registry.ts';
-import type { QueueCounts } from './pages.ts';
+import type { Keys } from '../queue/redis.ts';
+import type { RunQueues } from '../queue/run-queues.ts';
+import { listWorkers, type WorkerInfo } from '../queue/worker-registry.ts';
+import type { QueueCounts } from './pages/report-writer.ts';
 
 export type LiveStatus = { queueLength: number; queues: QueueCounts[]; workers: WorkerInfo[] };
 

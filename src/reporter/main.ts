@@ -1,13 +1,13 @@
 /** `cibq reporter`: wiring only — config, logger, Redis, SQLite, signals — around `Reporter`. */
 import type { Logger } from 'pino';
-import { parseCommand } from '../cli/args.ts';
-import { configFor, loggerFor, print, type CommandContext } from '../cli/context.ts';
-import { runUntilSignal, type Service } from '../cli/lifecycle.ts';
-import type { Config } from '../shared/config.ts';
-import { connectRedis, redisKeys } from '../shared/redis.ts';
-import { RunQueues } from '../shared/run-queues.ts';
+import { parseCommand } from '../bootstrap/args.ts';
+import { configFor, loggerFor, print, type CommandContext } from '../bootstrap/context.ts';
+import { runUntilSignal, type Service } from '../bootstrap/lifecycle.ts';
+import type { Config } from '../config/config.ts';
+import { connectRedis, redisKeys } from '../queue/redis.ts';
+import { RunQueues } from '../queue/run-queues.ts';
 import { readLiveStatus } from './live-status.ts';
-import { openDb } from './store/open-db.ts';
+import { openDb } from '../db/open-db.ts';
 import { Reporter } from './run-reporter.ts';
 
 export const REPORTER_HELP = `Usage: cibq reporter [--config FILE] [--log-level LEVEL]

@@ -7,14 +7,14 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { coerceError } from '../shared/coerce-error.ts';
-import type { Keys } from '../shared/redis.ts';
-import { RunUpdateReader } from '../shared/run-updates.ts';
+import { coerceError } from '../util/coerce-error.ts';
+import type { Keys } from '../queue/redis.ts';
+import { RunUpdateReader } from '../queue/run-updates.ts';
 import { applyUpdate } from './apply-update.ts';
 import type { LiveStatus } from './live-status.ts';
-import { writeReportChanges, writeReports, type ReportChanges, type ReportInfo } from './pages.ts';
-import { optimizeDb } from './store/open-db.ts';
-import { pruneRuns, type PrunedRun } from './store/retention.ts';
+import { writeReportChanges, writeReports, type ReportChanges, type ReportInfo } from './pages/report-writer.ts';
+import { optimizeDb } from '../db/open-db.ts';
+import { pruneRuns, type PrunedRun } from '../db/retention.ts';
 
 /** How long to wait before writing pages again after writing them failed. */
 const RETRY_MS = 5000;

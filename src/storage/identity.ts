@@ -3,7 +3,7 @@
  * `refs/rad/id:embeds/radicle.json`. Unknown payload keys are tolerated.
  */
 import { z } from 'zod';
-import { nidFromDid } from '../shared/node-id.ts';
+import { nidFromDid } from '../model/node-id.ts';
 
 export type Identity = {
   rid: string;

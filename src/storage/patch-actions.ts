@@ -5,8 +5,8 @@
  * Any thrown error means the change is rejected (and the caller prunes it with its descendants).
  */
 import { z } from 'zod';
-import { Oid } from '../shared/ci-event.ts';
-import type { PatchState } from '../shared/trigger-message.ts';
+import { Oid } from '../model/ci-event.ts';
+import type { PatchState } from '../model/trigger-message.ts';
 import type { RevisionInfo } from './patch-info.ts';
 
 export type PatchEvalState = {

@@ -6,9 +6,9 @@
 import { existsSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
-import { Oid } from '../shared/ci-event.ts';
-import { nidFromDid, isNid } from '../shared/node-id.ts';
-import type { PatchState } from '../shared/trigger-message.ts';
+import { Oid } from '../model/ci-event.ts';
+import { nidFromDid, isNid } from '../model/node-id.ts';
+import type { PatchState } from '../model/trigger-message.ts';
 import { latestByAuthor, type PatchInfo, type RevisionInfo } from './patch-info.ts';
 
 const Actor = z.looseObject({ id: z.string() });

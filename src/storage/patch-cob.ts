@@ -5,7 +5,7 @@
  * that is unsigned or badly signed, has unreadable actions or a rejected action is pruned with its
  * descendants; an unsigned or badly signed root means there is no patch.
  */
-import { nidFromPublicKey } from '../shared/node-id.ts';
+import { nidFromPublicKey } from '../model/node-id.ts';
 import { parseSshSig, verifyChangeSignature } from './change-signature.ts';
 import type { GitObject } from './git-batch.ts';
 import { parseCommit, parseTree, trailerValues } from './git-object.ts';

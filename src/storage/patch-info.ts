@@ -2,7 +2,7 @@
  * The evaluated state of a patch as the broker needs it, whether read from the node's COB cache
  * or evaluated from the COB in git.
  */
-import type { PatchState } from '../shared/trigger-message.ts';
+import type { PatchState } from '../model/trigger-message.ts';
 
 export type RevisionInfo = {
   id: string;

@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
-import { Rid } from '../shared/ci-event.ts';
+import { Rid } from '../model/ci-event.ts';
 import { CobRefReader } from './cob-refs.ts';
 import { commitsBetween } from './commit-walk.ts';
 import { GitBatch, assertBatchRev, type GitObject } from './git-batch.ts';

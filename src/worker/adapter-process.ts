@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
-import type { AdapterConfig } from '../shared/config.ts';
-import type { RunResult } from '../shared/run.ts';
-import type { TriggerMessage } from '../shared/trigger-message.ts';
+import type { AdapterConfig } from '../config/config.ts';
+import type { RunResult } from '../model/run.ts';
+import type { TriggerMessage } from '../model/trigger-message.ts';
 import { parseResponseLine, quoteLine } from './adapter-response.ts';
 import type { TriggeredResponse } from './adapter-response.ts';
 

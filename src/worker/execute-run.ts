@@ -5,9 +5,9 @@
  */
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Config } from '../shared/config.ts';
-import type { RunJobData } from '../shared/run-job.ts';
-import type { RunResult, RunSubject, RunUpdate } from '../shared/run.ts';
+import type { Config } from '../config/config.ts';
+import type { RunJobData } from '../queue/run-job.ts';
+import type { RunResult, RunSubject, RunUpdate } from '../model/run.ts';
 import { adapterBaseEnv } from './adapter-env.ts';
 import { runAdapter, type AdapterOutcome } from './adapter-process.ts';
 import type { Attempt } from './attempt.ts';

@@ -1,12 +1,12 @@
 /** `cibq worker`: wiring only — config, logger, Redis, signals — around `RunWorker`. */
 import type { Logger } from 'pino';
-import { intFlag, parseCommand, stringFlag } from '../cli/args.ts';
-import { configFor, loggerFor, packageVersion, print, type CommandContext } from '../cli/context.ts';
-import { runUntilSignal, type Service } from '../cli/lifecycle.ts';
-import type { Config } from '../shared/config.ts';
-import { parseDuration } from '../shared/duration.ts';
-import { UsageError } from '../shared/errors.ts';
-import { connectRedis, redisKeys } from '../shared/redis.ts';
+import { intFlag, parseCommand, stringFlag } from '../bootstrap/args.ts';
+import { configFor, loggerFor, packageVersion, print, type CommandContext } from '../bootstrap/context.ts';
+import { runUntilSignal, type Service } from '../bootstrap/lifecycle.ts';
+import type { Config } from '../config/config.ts';
+import { parseDuration } from '../config/duration.ts';
+import { UsageError } from '../util/errors.ts';
+import { connectRedis, redisKeys } from '../queue/redis.ts';
 import { RunWorker } from './run-worker.ts';
 
 export const WORKER_HELP = `Usage: cibq worker [--config FILE] [--concurrency N] [--adapters A,B] [--name NAME]

@@ -6,11 +6,11 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { coerceError } from '../shared/coerce-error.ts';
-import type { Keys } from '../shared/redis.ts';
-import { CancelRequest, controlKeys, pendingCancels } from '../shared/run-control.ts';
-import { announceWorker, removeWorker, type WorkerInfo } from '../shared/worker-registry.ts';
-import { parseJson } from '../shared/parse-json.ts';
+import { coerceError } from '../util/coerce-error.ts';
+import type { Keys } from '../queue/redis.ts';
+import { CancelRequest, controlKeys, pendingCancels } from '../queue/run-control.ts';
+import { announceWorker, removeWorker, type WorkerInfo } from '../queue/worker-registry.ts';
+import { parseJson } from '../util/parse-json.ts';
 
 export type WorkerControlDeps = {
   redis: Redis;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import type { CiEvent } from '../../src/shared/ci-event.ts';
+import type { CiEvent } from '../../src/model/ci-event.ts';
 import { CIBQ, cibq } from '../helpers/cli.ts';
 import { waitFor } from '../helpers/pipeline.ts';
 import { FakeNode } from '../fixtures/fake-node.ts';

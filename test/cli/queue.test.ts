@@ -9,9 +9,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Worker } from 'bullmq';
 import { pino } from 'pino';
-import { connectRedis, redisKeys } from '../../src/shared/redis.ts';
-import { enqueueRun, RunQueues } from '../../src/shared/run-queues.ts';
-import type { TriggerMessage } from '../../src/shared/trigger-message.ts';
+import { connectRedis, redisKeys } from '../../src/queue/redis.ts';
+import { enqueueRun, RunQueues } from '../../src/queue/run-queues.ts';
+import type { TriggerMessage } from '../../src/model/trigger-message.ts';
 import { cibq } from '../helpers/cli.ts';
 import { freePort, RedisServer } from '../helpers/redis-server.ts';
 

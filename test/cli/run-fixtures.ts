@@ -1,7 +1,7 @@
 /** A database of runs for the `runs list` tests, written by the reporter's own update code. */
 import { applyUpdate } from '../../src/reporter/apply-update.ts';
-import { openDb } from '../../src/reporter/store/open-db.ts';
-import type { RunSubject, RunUpdate } from '../../src/shared/run.ts';
+import { openDb } from '../../src/db/open-db.ts';
+import type { RunSubject, RunUpdate } from '../../src/model/run.ts';
 
 export const ACME = 'rad:z3gqcJUoA1n9HaHKufZs5FCSGazv5';
 export const TOOLS = 'rad:z2u2CP3ZJzB7ZqE8jHrau19yjcfCQ';

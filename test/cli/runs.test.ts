@@ -7,11 +7,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { RunRecord } from '../../src/shared/run.ts';
+import type { RunRecord } from '../../src/model/run.ts';
 import { Redis } from 'ioredis';
-import { redisKeys } from '../../src/shared/redis.ts';
-import { RunQueues } from '../../src/shared/run-queues.ts';
-import { announceWorker } from '../../src/shared/worker-registry.ts';
+import { redisKeys } from '../../src/queue/redis.ts';
+import { RunQueues } from '../../src/queue/run-queues.ts';
+import { announceWorker } from '../../src/queue/worker-registry.ts';
 import { cibq } from '../helpers/cli.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 import { seedRuns } from './run-fixtures.ts';

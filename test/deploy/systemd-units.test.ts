@@ -9,7 +9,7 @@ import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/pro
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { loadConfig } from '../../src/shared/config-load.ts';
+import { loadConfig } from '../../src/config/config-load.ts';
 import { cibq } from '../helpers/cli.ts';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');

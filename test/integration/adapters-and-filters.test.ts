@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { cibq } from '../helpers/cli.ts';
 import { refsFetched, seedRepo, startPipeline, type Pipeline } from '../helpers/pipeline.ts';
-import type { RunRecord } from '../../src/shared/run.ts';
+import type { RunRecord } from '../../src/model/run.ts';
 
 const CONFIG = ({ recordFile, adapters }: { recordFile: string; adapters: string }) => `
 db: cibq.db

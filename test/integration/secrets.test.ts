@@ -12,8 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { openDbReadOnly } from '../../src/reporter/store/open-db.ts';
-import { redisKeys } from '../../src/shared/redis.ts';
+import { openDbReadOnly } from '../../src/db/open-db.ts';
+import { redisKeys } from '../../src/queue/redis.ts';
 import { startWorker } from '../../src/worker/main.ts';
 import { refsFetched, seedRepo, startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.ts';
 

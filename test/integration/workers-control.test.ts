@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Config } from '../../src/shared/config.ts';
+import type { Config } from '../../src/config/config.ts';
 import { supersedeFor } from '../../src/producer/dispatch.ts';
-import { cancelRun } from '../../src/shared/run-control.ts';
-import type { RunQueues } from '../../src/shared/run-queues.ts';
-import type { WorkerInfo } from '../../src/shared/worker-registry.ts';
+import { cancelRun } from '../../src/queue/run-control.ts';
+import type { RunQueues } from '../../src/queue/run-queues.ts';
+import type { WorkerInfo } from '../../src/queue/worker-registry.ts';
 import { isAlive, oid, startHarness, waitFor, type Harness } from '../worker/fixtures/harness.ts';
 
 const CONFIG = ({ dir, record, fixtures, adapters }: { dir: string; record: string; fixtures: string; adapters: string }) => `

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { connectRedis } from '../../src/shared/redis.ts';
-import { RunSubject } from '../../src/shared/run.ts';
-import { listWorkers } from '../../src/shared/worker-registry.ts';
+import { connectRedis } from '../../src/queue/redis.ts';
+import { RunSubject } from '../../src/model/run.ts';
+import { listWorkers } from '../../src/queue/worker-registry.ts';
 import { RunWorker } from '../../src/worker/run-worker.ts';
 import { isAlive, oid, startHarness, waitFor, type Harness, type WorkerProcess } from '../worker/fixtures/harness.ts';
 

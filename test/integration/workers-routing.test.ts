@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { listWorkers, type WorkerInfo } from '../../src/shared/worker-registry.ts';
+import { listWorkers, type WorkerInfo } from '../../src/queue/worker-registry.ts';
 import { oid, startHarness, type Harness, type WorkerProcess } from '../worker/fixtures/harness.ts';
 
 const CONFIG = ({ dir, record, fixtures }: { dir: string; record: string; fixtures: string }) => `

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { buildPatchTrigger, buildPushTrigger, isBuildError } from '../../src/producer/build-trigger.ts';
-import type { CiEvent } from '../../src/shared/ci-event.ts';
-import { TriggerMessage } from '../../src/shared/trigger-message.ts';
+import type { CiEvent } from '../../src/model/ci-event.ts';
+import { TriggerMessage } from '../../src/model/trigger-message.ts';
 import { Storage, type Identity } from '../../src/storage/storage.ts';
 import { FakeStorage, makeNodeKey } from '../fixtures/radicle-storage.ts';
 

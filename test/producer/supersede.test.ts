@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { supersedeFor } from '../../src/producer/dispatch.ts';
-import type { AdapterConfig, TriggerConfig } from '../../src/shared/config.ts';
+import type { AdapterConfig, TriggerConfig } from '../../src/config/config.ts';
 
 const allowed = { allowed: true, filter: 'x' };
 const denied = { allowed: false, filter: 'x' };

@@ -4,10 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { openDb } from '../../src/reporter/store/open-db.ts';
+import { openDb } from '../../src/db/open-db.ts';
 import { applyUpdate } from '../../src/reporter/apply-update.ts';
-import { getRunDetail, getRunRow } from '../../src/reporter/store/runs.ts';
-import type { RunUpdate } from '../../src/shared/run.ts';
+import { getRunDetail, getRunRow } from '../../src/db/runs.ts';
+import type { RunUpdate } from '../../src/model/run.ts';
 import { subject, update } from './fixtures.ts';
 
 let dir: string;

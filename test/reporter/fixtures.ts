@@ -1,5 +1,5 @@
 /** Run subjects and updates for reporter tests. */
-import type { RunSubject, RunUpdate } from '../../src/shared/run.ts';
+import type { RunSubject, RunUpdate } from '../../src/model/run.ts';
 
 export const RID_A = 'rad:z3gqcJUoA1n9HaHKufZs5FCSGazv5';
 export const RID_B = 'rad:z2u2CP3ZJzB7ZqE8jHrau19yjcfCQ';

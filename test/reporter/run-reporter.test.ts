@@ -12,10 +12,10 @@ import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Reporter, type ReporterDeps } from '../../src/reporter/run-reporter.ts';
-import { openDb } from '../../src/reporter/store/open-db.ts';
-import { getRun } from '../../src/reporter/store/runs.ts';
-import { connectRedis, redisKeys } from '../../src/shared/redis.ts';
-import { publishRunUpdate } from '../../src/shared/run-updates.ts';
+import { openDb } from '../../src/db/open-db.ts';
+import { getRun } from '../../src/db/runs.ts';
+import { connectRedis, redisKeys } from '../../src/queue/redis.ts';
+import { publishRunUpdate } from '../../src/queue/run-updates.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 import { subject, update } from './fixtures.ts';
 

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { applyUpdate } from '../../src/reporter/apply-update.ts';
-import { writeReports } from '../../src/reporter/pages.ts';
-import { openDb } from '../../src/reporter/store/open-db.ts';
-import type { RunResult, RunSubject } from '../../src/shared/run.ts';
+import { writeReports } from '../../src/reporter/pages/report-writer.ts';
+import { openDb } from '../../src/db/open-db.ts';
+import type { RunResult, RunSubject } from '../../src/model/run.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 
 const OUT = join(import.meta.dirname, '../../docs/screenshots');

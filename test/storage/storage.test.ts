@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { base58Encode } from '../../src/shared/base58.ts';
+import { base58Encode } from '../../src/model/base58.ts';
 import { Storage } from '../../src/storage/storage.ts';
 import { FakeStorage, makeNodeKey } from '../fixtures/radicle-storage.ts';
 

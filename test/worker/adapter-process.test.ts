@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import type { AdapterConfig } from '../../src/shared/config.ts';
-import type { TriggerMessage } from '../../src/shared/trigger-message.ts';
+import type { AdapterConfig } from '../../src/config/config.ts';
+import type { TriggerMessage } from '../../src/model/trigger-message.ts';
 import { formatDuration, runAdapter } from '../../src/worker/adapter-process.ts';
 import type { AdapterOutcome, RunAdapterOptions, Triggered } from '../../src/worker/adapter-process.ts';
 

@@ -4,12 +4,12 @@
  * kill_grace). Either way the run ends `cancelled` with who asked, and why, in its reason.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UsageError } from '../../shared/errors.ts';
-import { connectRedis, redisKeys } from '../../shared/redis.ts';
-import { cancelRun, finalResult, requester } from '../../shared/run-control.ts';
-import { RunQueues } from '../../shared/run-queues.ts';
-import { parseCommand, stringFlag } from '../args.ts';
-import { configFor, loggerFor, print, type CommandContext } from '../context.ts';
+import { UsageError } from '../../util/errors.ts';
+import { connectRedis, redisKeys } from '../../queue/redis.ts';
+import { cancelRun, finalResult, requester } from '../../queue/run-control.ts';
+import { RunQueues } from '../../queue/run-queues.ts';
+import { parseCommand, stringFlag } from '../../bootstrap/args.ts';
+import { configFor, loggerFor, print, type CommandContext } from '../../bootstrap/context.ts';
 
 export const CANCEL_HELP = `Usage: cibq cancel RUN_ID [--reason TEXT]
 

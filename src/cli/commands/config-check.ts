@@ -1,7 +1,7 @@
 /** `cibq config check`: the resolved configuration as JSON with secrets masked, or its errors. */
-import { maskedConfig } from '../../shared/config-load.ts';
-import { parseCommand } from '../args.ts';
-import { configFor, print, type CommandContext } from '../context.ts';
+import { maskedConfig } from '../../config/config-load.ts';
+import { parseCommand } from '../../bootstrap/args.ts';
+import { configFor, print, type CommandContext } from '../../bootstrap/context.ts';
 
 export const CONFIG_HELP = `Usage: cibq config check [--config FILE]
 

@@ -6,11 +6,11 @@
 import { accessSync, constants } from 'node:fs';
 import { pino } from 'pino';
 import { parseNodeEventLine } from '../../node/node-event.ts';
-import { CiEvent } from '../../shared/ci-event.ts';
-import { UsageError } from '../../shared/errors.ts';
+import { CiEvent } from '../../model/ci-event.ts';
+import { UsageError } from '../../util/errors.ts';
 import { Storage } from '../../storage/storage.ts';
-import { parseCommand, stringFlag, type Parsed } from '../args.ts';
-import { configFor, loggerFor, print, type CommandContext } from '../context.ts';
+import { parseCommand, stringFlag, type Parsed } from '../../bootstrap/args.ts';
+import { configFor, loggerFor, print, type CommandContext } from '../../bootstrap/context.ts';
 import { recordNodeEvents, NodeUnavailable } from '../event-record.ts';
 import { eventLine, explainEvent, formatExplanation } from '../explain-event.ts';
 import { openSink, readLines } from '../json-lines.ts';

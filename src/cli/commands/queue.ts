@@ -5,13 +5,13 @@
  */
 import type { Queue } from 'bullmq';
 import { pino } from 'pino';
-import { formatDuration } from '../../shared/duration.ts';
-import { redisKeys } from '../../shared/redis.ts';
-import { RunQueues } from '../../shared/run-queues.ts';
-import { RunUpdateReader } from '../../shared/run-updates.ts';
-import { listWorkers } from '../../shared/worker-registry.ts';
-import { parseCommand } from '../args.ts';
-import { configFor, print, type CommandContext } from '../context.ts';
+import { formatDuration } from '../../config/duration.ts';
+import { redisKeys } from '../../queue/redis.ts';
+import { RunQueues } from '../../queue/run-queues.ts';
+import { RunUpdateReader } from '../../queue/run-updates.ts';
+import { listWorkers } from '../../queue/worker-registry.ts';
+import { parseCommand } from '../../bootstrap/args.ts';
+import { configFor, print, type CommandContext } from '../../bootstrap/context.ts';
 import { connectRedisOnce, RedisUnavailable } from '../redis-once.ts';
 
 export const QUEUE_HELP = `Usage: cibq queue [--json]

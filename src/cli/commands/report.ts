@@ -7,13 +7,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readLiveStatus, type LiveStatus } from '../../reporter/live-status.ts';
-import { writeReports } from '../../reporter/pages.ts';
-import { openDb } from '../../reporter/store/open-db.ts';
-import { UsageError } from '../../shared/errors.ts';
-import { redisKeys } from '../../shared/redis.ts';
-import { RunQueues } from '../../shared/run-queues.ts';
-import { parseCommand, stringFlag } from '../args.ts';
-import { configFor, print, type CommandContext } from '../context.ts';
+import { writeReports } from '../../reporter/pages/report-writer.ts';
+import { openDb } from '../../db/open-db.ts';
+import { UsageError } from '../../util/errors.ts';
+import { redisKeys } from '../../queue/redis.ts';
+import { RunQueues } from '../../queue/run-queues.ts';
+import { parseCommand, stringFlag } from '../../bootstrap/args.ts';
+import { configFor, print, type CommandContext } from '../../bootstrap/context.ts';
 import { connectRedisOnce } from '../redis-once.ts';
 
 export const REPORT_HELP = `Usage: cibq report [--output-dir DIR] [--json]

@@ -1,13 +1,13 @@
 /** `cibq runs list|show`: read runs from the reporter's SQLite database (works while it writes). */
 import { existsSync } from 'node:fs';
-import { RUN_RESULTS, RUN_STATES, type RunRecord, type RunResult, type RunState } from '../../shared/run.ts';
-import { UsageError } from '../../shared/errors.ts';
-import { openDbReadOnly } from '../../reporter/store/open-db.ts';
-import { getRun } from '../../reporter/store/runs.ts';
-import { intFlag, parseCommand, stringFlag, type Parsed } from '../args.ts';
-import { configFor, print, type CommandContext } from '../context.ts';
+import { RUN_RESULTS, RUN_STATES, type RunRecord, type RunResult, type RunState } from '../../model/run.ts';
+import { UsageError } from '../../util/errors.ts';
+import { openDbReadOnly } from '../../db/open-db.ts';
+import { getRun } from '../../db/runs.ts';
+import { intFlag, parseCommand, stringFlag, type Parsed } from '../../bootstrap/args.ts';
+import { configFor, print, type CommandContext } from '../../bootstrap/context.ts';
 import { printable } from '../printable.ts';
-import { queryRuns, type RunQuery } from '../run-query.ts';
+import { queryRuns, type RunQuery } from '../../db/run-query.ts';
 
 const DEFAULT_LIMIT = 50;
 

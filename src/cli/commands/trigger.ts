@@ -3,14 +3,14 @@
  * trigger building and queue as the producer. Manual runs are never deduplicated: asking again runs again.
  */
 import { buildPatchTrigger, buildPushTrigger, isBuildError } from '../../producer/build-trigger.ts';
-import type { CiEvent } from '../../shared/ci-event.ts';
-import { UsageError } from '../../shared/errors.ts';
-import { redisKeys } from '../../shared/redis.ts';
-import { enqueueRun, RunQueues } from '../../shared/run-queues.ts';
-import type { TriggerMessage } from '../../shared/trigger-message.ts';
+import type { CiEvent } from '../../model/ci-event.ts';
+import { UsageError } from '../../util/errors.ts';
+import { redisKeys } from '../../queue/redis.ts';
+import { enqueueRun, RunQueues } from '../../queue/run-queues.ts';
+import type { TriggerMessage } from '../../model/trigger-message.ts';
 import { Storage } from '../../storage/storage.ts';
-import { parseCommand, stringFlag } from '../args.ts';
-import { configFor, loggerFor, print, type CommandContext } from '../context.ts';
+import { parseCommand, stringFlag } from '../../bootstrap/args.ts';
+import { configFor, loggerFor, print, type CommandContext } from '../../bootstrap/context.ts';
 import { connectRedisOnce, RedisUnavailable } from '../redis-once.ts';
 
 export const TRIGGER_HELP = `Usage: cibq trigger --repo RID (--branch NAME | --patch ID) [--commit OID] [--adapter NAME] [--json]

@@ -2,9 +2,9 @@
 import { startProducer } from '../../producer/main.ts';
 import { startReporter } from '../../reporter/main.ts';
 import { startWorker, workerOptions, WORKER_FLAGS } from '../../worker/main.ts';
-import { parseCommand } from '../args.ts';
-import { configFor, loggerFor, print, type CommandContext } from '../context.ts';
-import { runUntilSignal } from '../lifecycle.ts';
+import { parseCommand } from '../../bootstrap/args.ts';
+import { configFor, loggerFor, print, type CommandContext } from '../../bootstrap/context.ts';
+import { runUntilSignal } from '../../bootstrap/lifecycle.ts';
 
 export const UP_HELP = `Usage: cibq up [--config FILE] [--concurrency N] [--adapters A,B] [--name NAME] [--lock-duration D]
 

@@ -1,8 +1,8 @@
 /** `cibq workers`: the live workers, as they announce themselves in Redis. */
-import { connectRedis, redisKeys } from '../../shared/redis.ts';
-import { listWorkers, type WorkerInfo } from '../../shared/worker-registry.ts';
-import { parseCommand } from '../args.ts';
-import { configFor, loggerFor, print, type CommandContext } from '../context.ts';
+import { connectRedis, redisKeys } from '../../queue/redis.ts';
+import { listWorkers, type WorkerInfo } from '../../queue/worker-registry.ts';
+import { parseCommand } from '../../bootstrap/args.ts';
+import { configFor, loggerFor, print, type CommandContext } from '../../bootstrap/context.ts';
 
 export const WORKERS_HELP = `Usage: cibq workers [--json]
 

@@ -1,0 +1,52 @@
+/**
+ * Command-line parsing for every subcommand: `--config FILE` (or env CIBQ_CONFIG), `--help`,
+ * `--log-level`. Unknown flags and missing values are usage errors (exit 2).
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../util/errors.ts';
+import type { LogLevel } from './logger.ts';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export const COMMON_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionSpec;
+
+export type Parsed = { values: Record<string, string | boolean | undefined>; positionals: string[] };
+
+export function parseCommand(argv: readonly string[], options: OptionSpec, allowPositionals = false): Parsed {
+  try {
+    const r = parseArgs({ args: [...argv], options: { ...COMMON_OPTIONS, ...options }, allowPositionals, strict: true });
+    return { values: r.values as Parsed['values'], positionals: r.positionals };
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+export function stringFlag(p: Parsed, name: string): string | undefined {
+  const v = p.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function intFlag(p: Parsed, name: string, min = 1): number | undefined {
+  const v = stringFlag(p, name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${v}"`);
+  return Number(v);
+}
+
+const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+export function logLevel(p: Parsed, env: Readonly<Record<string, string | undefined>>): LogLevel {
+  const v = stringFlag(p, 'log-level') ?? env.CIBQ_LOG_LEVEL ?? 'info';
+  if (!(LEVELS as readonly string[]).includes(v)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}, got "${v}"`);
+  return v as LogLevel;
+}
+
+export function configPath(p: Parsed, env: Readonly<Record<string, string | undefined>>): string {
+  const v = stringFlag(p, 'config') ?? env.CIBQ_CONFIG;
+  if (v === undefined || v === '') throw new UsageError('no configuration: pass --config FILE or set CIBQ_CONFIG');
+  return v;
+}

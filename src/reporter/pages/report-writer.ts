@@ -1,0 +1,235 @@
+/**
+ * Writes the static report (paths in report-paths.ts). `writeReports` writes everything and removes
+ * what is no longer published; `writeReportChanges` rewrites only what a set of changed and deleted
+ * runs touches: their run pages, the list pages showing them (stable pages: scope-pages.ts), the
+ * index.html, JSON and badges of their repository, branch and patch, and the index and status.json.
+ * Files are written atomically and only when their content changed. Runs of private repositories
+ * are left out unless `reportPrivate` is set.
+ */
+import { readFile } from 'node:fs/promises';
+import type { DatabaseSync } from 'node:sqlite';
+import type { WorkerInfo } from '../../queue/worker-registry.ts';
+import { runView } from './page-views.ts';
+import { loadTemplates, STYLESHEET } from './templates.ts';
+import { drop, newOutput, put, removeUnproduced } from './output-dir.ts';
+import { href, repoPagePath, runPagePath } from './paths.ts';
+import { displayTime } from './display.ts';
+import { pageOf, patchIsOpen, scopeRow, writeScope, type Site } from './list-pages.ts';
+import {
+  latestPerBranch,
+  latestPerPatch,
+  latestRun,
+  patchesOf,
+  repoSummaries,
+  runIdsAfterRowid,
+  runSeqs,
+  type RunScope,
+  type RunSeqs,
+} from '../../db/report-queries.ts';
+import type { PrunedRun } from '../../db/retention.ts';
+import { countRuns, countRunsByResult, countRunsByState, getRunDetail, runRecordOf, type RunDetail } from '../../db/runs.ts';
+
+export type QueueCounts = { adapter: string; waiting: number; running: number };
+
+export type ReportInfo = {
+  /** cibq version, shown on pages and as `ci_broker_version`. */
+  version: string;
+  /** Jobs waiting in the queues (`event_queue_length`). */
+  queueLength: number;
+  /** The time the report is made. */
+  now: Date;
+  /** Publish runs of private repositories too (default false). */
+  reportPrivate?: boolean;
+  /** Node alias, appended to the title. */
+  nodeAlias?: string;
+  gitCommit?: string | null;
+  brokerEventCounter?: number;
+  latestBrokerEvent?: unknown;
+  /** Jobs waiting and running per adapter queue, for index.html. */
+  queues?: readonly QueueCounts[];
+  /** Live workers, for index.html. */
+  workers?: readonly WorkerInfo[];
+};
+
+/** What changed since the pages were last written. */
+export type ReportChanges = {
+  /** Runs created or changed. */
+  runIds?: Iterable<string>;
+  /** Runs deleted (retention). */
+  removed?: Iterable<PrunedRun>;
+};
+
+/** Files written (created or changed) and removed, relative to the report directory. */
+export type WriteStats = { written: string[]; removed: string[] };
+
+const SITE_TITLE = 'CI for Radicle node';
+const INDEX_REFRESH_SECONDS = 30;
+const WRITE_PARALLELISM = 16;
+const BATCH = 500;
+/** Patches shown per repository on the index page. */
+const INDEX_PATCHES = 5;
+
+
+async function site(db: DatabaseSync, reportDir: string, info: ReportInfo): Promise<Site> {
+  return {
+    db,
+    out: newOutput(reportDir),
+    t: await loadTemplates(),
+    info,
+    includePrivate: info.reportPrivate === true,
+    siteTitle: info.nodeAlias === undefined ? SITE_TITLE : `${SITE_TITLE} ${info.nodeAlias}`,
+  };
+}
+
+async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += WRITE_PARALLELISM) {
+    await Promise.all(items.slice(i, i + WRITE_PARALLELISM).map(fn));
+  }
+}
+
+function published(s: Site, r: { private: boolean }): boolean {
+  return s.includePrivate || !r.private;
+}
+
+async function writeRunPage(s: Site, r: RunDetail): Promise<void> {
+  const path = runPagePath(r.id);
+  if (path === null) return;
+  await put(s.out, path, s.t.run({ ...runView(r, path), siteTitle: s.siteTitle, version: s.info.version }));
+}
+
+export function buildStatus(db: DatabaseSync, info: ReportInfo): Record<string, unknown> {
+  const includePrivate = info.reportPrivate === true;
+  const latest = latestRun(db, includePrivate);
+  return {
+    timestamp: info.now.toISOString(),
+    broker_event_counter: info.brokerEventCounter ?? 0,
+    ci_broker_version: info.version,
+    ci_broker_git_commit: info.gitCommit ?? null,
+    latest_broker_event: info.latestBrokerEvent ?? null,
+    latest_ci_run: latest === null ? null : runRecordOf(latest),
+    event_queue_length: info.queueLength,
+    runs_total: countRuns(db, { includePrivate }),
+    runs_by_result: countRunsByResult(db, { includePrivate }),
+    runs_by_state: countRunsByState(db, { includePrivate }),
+    repos_total: repoSummaries(db, includePrivate).length,
+  };
+}
+
+/** index.html, status.json and style.css: written on every pass. */
+async function writeIndex(s: Site): Promise<void> {
+  const { info } = s;
+  const status = buildStatus(s.db, info);
+  const statusJson = JSON.stringify(status, null, 2);
+  const repos = repoSummaries(s.db, s.includePrivate).map((sum) => {
+    const patches = latestPerPatch(s.db, sum.repo, s.includePrivate, INDEX_PATCHES * 4).filter(patchIsOpen);
+    const latest = [...latestPerBranch(s.db, sum.repo, s.includePrivate), ...patches.slice(0, INDEX_PATCHES)];
+    return {
+      name: sum.name,
+      rid: sum.repo,
+      runs: sum.runs,
+      href: href('index.html', repoPagePath(sum.repo)),
+      latest: latest.map((r) => scopeRow(r, 'index.html')),
+    };
+  });
+  const queues = info.queues ?? [];
+  const workers = (info.workers ?? []).map((w) => ({
+    name: w.name,
+    host: w.host,
+    adapters: w.adapters.join(', '),
+    running: w.running.length,
+    concurrency: w.concurrency,
+    state: w.state,
+    seenAt: w.seen_at,
+    seenText: displayTime(w.seen_at),
+  }));
+  const index = s.t.index({
+    siteTitle: s.siteTitle,
+    version: info.version,
+    pageTitle: s.siteTitle,
+    root: '',
+    refresh: INDEX_REFRESH_SECONDS,
+    nowIso: info.now.toISOString(),
+    nowText: displayTime(info.now.toISOString()),
+    gitCommit: info.gitCommit ?? null,
+    waiting: info.queues === undefined ? info.queueLength : queues.reduce((n, q) => n + q.waiting, 0),
+    running: queues.reduce((n, q) => n + q.running, 0),
+    queues,
+    workers,
+    runsTotal: status['runs_total'],
+    repos,
+    statusJson,
+  });
+  await put(s.out, 'style.css', await readFile(STYLESHEET, 'utf8'));
+  await put(s.out, 'status.json', `${statusJson}\n`);
+  await put(s.out, 'index.html', index);
+}
+
+function stats(s: Site): WriteStats {
+  return { written: [...s.out.written].sort(), removed: [...s.out.removed].sort() };
+}
+
+/** Writes every page and removes every file no longer published: a full regeneration. */
+export async function writeReports(db: DatabaseSync, reportDir: string, info: ReportInfo): Promise<WriteStats> {
+  const s = await site(db, reportDir, info);
+  let after = 0;
+  for (;;) {
+    const batch = runIdsAfterRowid(db, after, BATCH, s.includePrivate);
+    if (batch.length === 0) break;
+    after = batch[batch.length - 1]?.rowid ?? after;
+    // One run (with its log) in memory per parallel write, not a whole batch of them.
+    await inBatches(batch, async (b) => {
+      const r = getRunDetail(db, b.id);
+      if (r !== null && published(s, r)) await writeRunPage(s, r);
+    });
+  }
+  for (const sum of repoSummaries(db, s.includePrivate)) {
+    await writeScope(s, { repo: sum.repo }, 'all');
+    for (const r of latestPerBranch(db, sum.repo, s.includePrivate)) {
+      if (r.branch !== null) await writeScope(s, { repo: sum.repo, branch: r.branch }, 'all');
+    }
+    for (const patch of patchesOf(db, sum.repo, s.includePrivate)) await writeScope(s, { repo: sum.repo, patch }, 'all');
+  }
+  await writeIndex(s);
+  for (const sub of ['runs', 'repos', 'badges']) await removeUnproduced(s.out, sub);
+  return stats(s);
+}
+
+/** A scope and the pages in it that hold changed runs. */
+type Touched = { scope: RunScope; pages: Set<number> };
+
+/** Rewrites only what `changes` touch, plus index.html and status.json. */
+export async function writeReportChanges(
+  db: DatabaseSync,
+  reportDir: string,
+  info: ReportInfo,
+  changes: ReportChanges,
+): Promise<WriteStats> {
+  const s = await site(db, reportDir, info);
+  const scopes = new Map<string, Touched>();
+  const touch = (key: string, scope: RunScope, seq: number | null): void => {
+    const t = scopes.get(key) ?? { scope, pages: new Set<number>() };
+    scopes.set(key, t);
+    if (seq !== null) t.pages.add(pageOf(seq));
+  };
+  const touchAll = (r: { repo: string; branch: string | null; patch: string | null }, seqs: RunSeqs): void => {
+    touch(JSON.stringify([r.repo]), { repo: r.repo }, seqs.repo_seq);
+    if (r.branch !== null) touch(JSON.stringify([r.repo, 'b', r.branch]), { repo: r.repo, branch: r.branch }, seqs.branch_seq);
+    if (r.patch !== null) touch(JSON.stringify([r.repo, 'p', r.patch]), { repo: r.repo, patch: r.patch }, seqs.patch_seq);
+  };
+  for (const id of new Set(changes.runIds ?? [])) {
+    const r = getRunDetail(db, id);
+    const path = runPagePath(id);
+    if (r !== null && published(s, r)) await writeRunPage(s, r);
+    else if (path !== null) await drop(s.out, path);
+    const seqs = r === null ? null : runSeqs(db, id);
+    if (r !== null && seqs !== null) touchAll(r, seqs);
+  }
+  for (const p of changes.removed ?? []) {
+    const path = runPagePath(p.id);
+    if (path !== null) await drop(s.out, path);
+    touchAll(p, p);
+  }
+  for (const t of scopes.values()) await writeScope(s, t.scope, t.pages);
+  await writeIndex(s);
+  return stats(s);
+}
