@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../util/errors.ts';
 import type { LogLevel } from './logger.ts';
+import { errorMessage } from '../util/coerce-error.ts';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -19,9 +20,9 @@ export type Parsed = { values: Record<string, string | boolean | undefined>; pos
 export function parseCommand(argv: readonly string[], options: OptionSpec, allowPositionals = false): Parsed {
   try {
     const r = parseArgs({ args: [...argv], options: { ...COMMON_OPTIONS, ...options }, allowPositionals, strict: true });
-    return { values: r.values as Parsed['values'], positionals: r.positionals };
+    return { values: r.values, positionals: r.positionals };
   } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
+    throw new UsageError(errorMessage(e));
   }
 }
 

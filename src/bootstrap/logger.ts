@@ -1,6 +1,6 @@
 /**
  * The one pino root per process. Secrets never reach it: callers pass values through the
- * redactor of the run they belong to; the Redis URL is logged only with its password masked.
+ * redactor of the run they belong to; the Redis URL is logged only through util/mask-url.ts.
  */
 import { pino, type Logger } from 'pino';
 
@@ -20,13 +20,3 @@ export function makeRootLogger(opts: { name: string; level: LogLevel; destinatio
   );
 }
 
-/** `redis://user:secret@host:6379/0` → `redis://user:***@host:6379/0`, for logs and errors. */
-export function maskUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-  }
-}

@@ -6,6 +6,7 @@
  */
 import net from 'node:net';
 import { parseNodeEventLine } from '../node/node-event.ts';
+import { takeLines } from '../util/lines.ts';
 
 /** Longer lines are not events we could use; they are reported and dropped, not buffered forever. */
 const MAX_LINE_CHARS = 64 * 1024 * 1024;
@@ -57,11 +58,9 @@ export function recordNodeEvents(opts: RecordOptions): Promise<RecordResult> {
       opts.onSubscribed?.();
     });
     sock.on('data', (chunk: string) => {
-      buf += chunk;
-      for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
-        line(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-      }
+      const split = takeLines(buf, chunk);
+      buf = split.rest;
+      for (const l of split.lines) line(l);
       if (buf.length > MAX_LINE_CHARS) {
         result.skipped += 1;
         opts.onProblem(`skipping an over-long line from node (${buf.length} characters)`);

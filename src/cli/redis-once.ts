@@ -4,7 +4,8 @@
  */
 import { Redis } from 'ioredis';
 import type { RedisConfig } from '../queue/redis.ts';
-import { maskUrl } from '../bootstrap/logger.ts';
+import { maskUrl } from '../util/mask-url.ts';
+import { errorMessage } from '../util/coerce-error.ts';
 
 export class RedisUnavailable extends Error {}
 
@@ -23,6 +24,6 @@ export async function connectRedisOnce(cfg: RedisConfig, name: string): Promise<
     return redis;
   } catch (e) {
     redis.disconnect();
-    throw new RedisUnavailable(`cannot reach Redis at ${maskUrl(cfg.url)}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new RedisUnavailable(`cannot reach Redis at ${maskUrl(cfg.url)}: ${errorMessage(e)}`);
   }
 }

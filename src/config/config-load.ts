@@ -249,7 +249,7 @@ function readAdapter(issues: ConfigIssue[], name: string, spec: unknown, maxRunT
 
 function checkRedisUrl(url: string | null | undefined, path: string, issues: ConfigIssue[]): string | null {
   if (url === null || url === undefined) return null;
-  let ok = false;
+  let ok: boolean;
   try {
     const u = new URL(url);
     ok = (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';

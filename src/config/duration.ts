@@ -62,9 +62,13 @@ export function parseDuration(input: string | number): number {
   return Math.round(total);
 }
 
-/** Formats milliseconds compactly, inverse of parseDuration for whole units: 5400000 → "1h30m". */
+/**
+ * Formats milliseconds the way people write durations, and parseDuration reads back: 5400000 →
+ * "1h30m", 1500 → "1.5s" (a fraction of a second alone), 90061500 → "1d1h1m1s500ms".
+ */
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
+  if (ms > 1000 && ms < 60_000 && !Number.isInteger(ms / 1000)) return `${ms / 1000}s`;
   const parts: string[] = [];
   let rest = Math.round(ms);
   for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {

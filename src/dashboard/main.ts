@@ -5,6 +5,7 @@ import { UsageError } from '../util/errors.ts';
 import { intFlag, parseCommand, stringFlag } from '../bootstrap/args.ts';
 import { configFor, loggerFor, print, type CommandContext } from '../bootstrap/context.ts';
 import { runUntilSignal } from '../bootstrap/lifecycle.ts';
+import { errorMessage } from '../util/coerce-error.ts';
 
 export const DASHBOARD_HELP = `Usage: cibq dashboard [--host HOST] [--port PORT] [--read-only] [--config FILE] [--log-level LEVEL]
 
@@ -33,7 +34,7 @@ export async function dashboardMain(ctx: CommandContext): Promise<number> {
   try {
     credentials = credentialsFromEnv(ctx.env);
   } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
+    throw new UsageError(errorMessage(e));
   }
   const refusal = bindRefusal(host, credentials);
   if (refusal !== null) throw new UsageError(refusal);

@@ -7,6 +7,7 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { parseNodeEventLine, type NodeEvent } from './node-event.ts';
+import { backoffDelay } from '../util/backoff.ts';
 
 /** A line longer than this is not an event we can use; it is skipped, not buffered forever. */
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -153,7 +154,7 @@ export class NodeSubscription {
     if (this.#closed || this.#timer) return;
     const min = this.#opts.minBackoffMs ?? 250;
     const max = this.#opts.maxBackoffMs ?? 30_000;
-    const delay = Math.min(max, min * 2 ** Math.min(this.#failures, 16));
+    const delay = backoffDelay(this.#failures, { minMs: min, maxMs: max });
     this.#failures += 1;
     this.#log.debug({ delayMs: delay }, 'reconnecting to node');
     this.#timer = setTimeout(() => {

@@ -4,7 +4,8 @@
  */
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { maskUrl } from '../bootstrap/logger.ts';
+import { backoffDelay } from '../util/backoff.ts';
+import { maskUrl } from '../util/mask-url.ts';
 
 export type RedisConfig = Readonly<{ url: string; prefix: string }>;
 
@@ -17,7 +18,7 @@ export function connectRedis(cfg: RedisConfig, log: Logger, name: string): Redis
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     connectionName: `cibq-${name}`,
-    retryStrategy: (times) => Math.min(200 * 2 ** Math.min(times, 6), 5000),
+    retryStrategy: (times) => backoffDelay(times, { minMs: 200, maxMs: 5000 }),
     lazyConnect: false,
   });
   let down = false;

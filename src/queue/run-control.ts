@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Keys } from './redis.ts';
 import { RunJobData } from './run-job.ts';
-import type { RunQueues } from './run-queues.ts';
+import type { Queue } from 'bullmq';
 import type { RunResult, RunUpdate } from '../model/run.ts';
 
 const FINAL_TTL_SECONDS = 60 * 24 * 3600;
@@ -126,7 +126,8 @@ export type CancelOutcome =
   | { status: 'finished'; result: string | null }
   | { status: 'unknown' };
 
-export type ControlDeps = { queues: RunQueues; redis: Redis; keys: Keys; log: Logger; now: () => Date };
+/** `queues` is the run queues by adapter (RunQueues), typed by what cancelling needs of it. */
+export type ControlDeps = { queues: { queue(adapter: string): Queue }; redis: Redis; keys: Keys; log: Logger; now: () => Date };
 
 /** Cancels a run of one of `adapters` (where to look for it), queued or running. */
 export async function cancelRun(deps: ControlDeps, adapters: readonly string[], runId: string, reason: string): Promise<CancelOutcome> {

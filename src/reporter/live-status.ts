@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../queue/redis.ts';
 import type { RunQueues } from '../queue/run-queues.ts';
 import { listWorkers, type WorkerInfo } from '../queue/worker-registry.ts';
-import type { QueueCounts } from './pages/report-writer.ts';
+import type { QueueCounts } from './pages/report-info.ts';
 
 export type LiveStatus = { queueLength: number; queues: QueueCounts[]; workers: WorkerInfo[] };
 

@@ -12,9 +12,11 @@ import type { Keys } from '../queue/redis.ts';
 import { RunUpdateReader } from '../queue/run-updates.ts';
 import { applyUpdate } from './apply-update.ts';
 import type { LiveStatus } from './live-status.ts';
-import { writeReportChanges, writeReports, type ReportChanges, type ReportInfo } from './pages/report-writer.ts';
+import type { ReportInfo } from './pages/report-info.ts';
+import { writeReportChanges, writeReports, type ReportChanges } from './pages/report-writer.ts';
 import { optimizeDb } from '../db/open-db.ts';
 import { pruneRuns, type PrunedRun } from '../db/retention.ts';
+import { backoffDelay } from '../util/backoff.ts';
 
 /** How long to wait before writing pages again after writing them failed. */
 const RETRY_MS = 5000;
@@ -109,7 +111,7 @@ export class Reporter {
         // stream and its group (a restart without persistence: NOGROUP): create them again.
         this.#reader.rereadPending();
         groupReady = false;
-        const delay = Math.min(10_000, 200 * 2 ** Math.min(failures, 6));
+        const delay = backoffDelay(failures, { minMs: 200, maxMs: 10_000 });
         this.#log.warn({ err: coerceError(e), retryInMs: delay }, 'cannot read or apply run updates');
         await new Promise((r) => setTimeout(r, delay));
       }

@@ -17,6 +17,9 @@ import type { RunResult } from '../model/run.ts';
 import type { TriggerMessage } from '../model/trigger-message.ts';
 import { parseResponseLine, quoteLine } from './adapter-response.ts';
 import type { TriggeredResponse } from './adapter-response.ts';
+import { errorMessage } from '../util/coerce-error.ts';
+import { takeLines } from '../util/lines.ts';
+import { formatDuration } from '../config/duration.ts';
 
 export type AdapterOutcome = {
   result: RunResult;
@@ -69,7 +72,7 @@ export async function runAdapter(opts: RunAdapterOptions): Promise<AdapterOutcom
     config = await writeConfigFile(adapter);
   } catch (err) {
     const redact = opts.redact ?? ((s: string): string => s);
-    const reason = redact(`could not write the adapter's config file for ${adapter.configEnv ?? 'config_env'}: ${err instanceof Error ? err.message : String(err)}`);
+    const reason = redact(`could not write the adapter's config file for ${adapter.configEnv ?? 'config_env'}: ${errorMessage(err)}`);
     log.error({ adapter: adapter.name, reason }, 'adapter not started');
     return { ...emptyOutcome(startedAt), result: 'error', reason };
   }
@@ -143,11 +146,10 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
   let pending = '';
   subprocess.stdout.on('data', (chunk: Buffer) => {
     if (st.protocolError !== null) return;
-    pending += outDecoder.write(chunk);
-    let newline: number;
-    while ((newline = pending.indexOf('\n')) >= 0 && st.protocolError === null) {
-      const line = pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
+    const split = takeLines(pending, outDecoder.write(chunk));
+    pending = split.rest;
+    for (const line of split.lines) {
+      if (st.protocolError !== null) break;
       handleLine(line);
     }
     if (st.protocolError !== null) pending = '';
@@ -254,18 +256,6 @@ function cancelReason(signal: AbortSignal): string {
   if (typeof r === 'string') return r;
   if (r instanceof Error && r.name !== 'AbortError' && r.message !== '') return r.message;
   return 'run was cancelled';
-}
-
-/** "30s", "1h", "2m30s", "1.5s", "300ms". */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  if (ms % 1000 !== 0) return `${ms / 1000}s`;
-  let s = ms / 1000;
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
-  return `${h > 0 ? `${h}h` : ''}${m > 0 ? `${m}m` : ''}${s > 0 ? `${s}s` : ''}`;
 }
 
 function clampDelay(ms: number): number {

@@ -8,6 +8,7 @@ import { parseDuration } from '../config/duration.ts';
 import { UsageError } from '../util/errors.ts';
 import { connectRedis, redisKeys } from '../queue/redis.ts';
 import { RunWorker } from './run-worker.ts';
+import { errorMessage } from '../util/coerce-error.ts';
 
 export const WORKER_HELP = `Usage: cibq worker [--config FILE] [--concurrency N] [--adapters A,B] [--name NAME]
                    [--lock-duration DURATION]
@@ -76,7 +77,7 @@ export function workerOptions(config: Config, p: ReturnType<typeof parseCommand>
     try {
       ms = parseDuration(lock);
     } catch (e) {
-      throw new UsageError(`--lock-duration: ${e instanceof Error ? e.message : String(e)}`);
+      throw new UsageError(`--lock-duration: ${errorMessage(e)}`);
     }
     if (ms < 100) throw new UsageError(`--lock-duration must be at least 100ms, got "${lock}"`);
     opts.lockDurationMs = ms;

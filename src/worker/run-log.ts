@@ -9,6 +9,8 @@
 import type { Logger } from 'pino';
 import { LogBuffer, omittedMarker } from './log-buffer.ts';
 import { makeRedactor, secretForms, StreamRedactor, type Redactor } from './redact.ts';
+import { errorMessage } from '../util/coerce-error.ts';
+import { takeLines } from '../util/lines.ts';
 
 /** The part of a BullMQ job RunLog uses. */
 export type JobLogSink = { log(line: string): Promise<unknown> };
@@ -99,8 +101,8 @@ export class RunLog {
   #add(text: string): void {
     if (text === '') return;
     this.#buffer.append(text);
-    const parts = (this.#partial + text).split('\n');
-    this.#partial = parts.pop() ?? '';
+    const { lines: parts, rest } = takeLines(this.#partial, text);
+    this.#partial = rest;
     while (this.#partial.length > MAX_LINE) {
       parts.push(this.#partial.slice(0, MAX_LINE));
       this.#partial = this.#partial.slice(MAX_LINE);
@@ -145,7 +147,7 @@ export class RunLog {
       try {
         for (const line of lines) await job.log(line);
       } catch (err) {
-        this.#opts.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not append to the job log');
+        this.#opts.log.warn({ err: { message: errorMessage(err) } }, 'could not append to the job log');
       }
     });
   }
@@ -170,7 +172,7 @@ export class RunLog {
     this.#lastPublish = Date.now();
     this.#inflight = this.#opts
       .publish(this.#buffer.toString())
-      .catch((err: unknown) => this.#opts.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not publish the log so far'))
+      .catch((err: unknown) => this.#opts.log.warn({ err: { message: errorMessage(err) } }, 'could not publish the log so far'))
       .finally(() => {
         this.#inflight = null;
       });

@@ -20,7 +20,7 @@ import { RunQueues } from '../queue/run-queues.ts';
 import { RunSubject, type RunResult, type RunUpdate } from '../model/run.ts';
 import { publishRunUpdate } from '../queue/run-updates.ts';
 import type { WorkerInfo } from '../queue/worker-registry.ts';
-import { formatDuration } from './adapter-process.ts';
+import { formatDuration } from '../config/duration.ts';
 import { GroupWatchdog } from './group-watchdog.ts';
 import type { Attempt } from './attempt.ts';
 import { executeRun } from './execute-run.ts';

@@ -5,6 +5,8 @@
  * watchdog SIGTERMs every group still listed, SIGKILLs each after its grace period, and exits.
  * Signals meant for the worker's terminal or group do not stop it: only the pipe closing does.
  */
+import { takeLines } from '../util/lines.ts';
+
 const groups = new Map<number, number>();
 let pending = '';
 let ending = false;
@@ -41,12 +43,9 @@ function killAll(): void {
 for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGPIPE'] as const) process.on(s, () => {});
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk: string) => {
-  pending += chunk;
-  let nl: number;
-  while ((nl = pending.indexOf('\n')) >= 0) {
-    onLine(pending.slice(0, nl));
-    pending = pending.slice(nl + 1);
-  }
+  const split = takeLines(pending, chunk);
+  pending = split.rest;
+  for (const line of split.lines) onLine(line);
 });
 process.stdin.on('end', killAll);
 process.stdin.on('close', killAll);

@@ -96,7 +96,7 @@ describe('cibq runs list and cibq report', () => {
         state: 'running',
       });
       const queues = new RunQueues(redis, keys);
-      await queues.queue('native').add('run', {} as never, { jobId: 'waiting-1' });
+      await queues.queue('native').add('run', {}, { jobId: 'waiting-1' });
       await queues.close();
       const out = path.join(dir, 'live');
       const r = await cibq(['report', '--output-dir', out, '--json'], { CIBQ_CONFIG: config, REDIS_URL: server.url });

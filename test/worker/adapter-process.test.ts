@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { AdapterConfig } from '../../src/config/config.ts';
 import type { TriggerMessage } from '../../src/model/trigger-message.ts';
-import { formatDuration, runAdapter } from '../../src/worker/adapter-process.ts';
+import { formatDuration } from '../../src/config/duration.ts';
+import { runAdapter } from '../../src/worker/adapter-process.ts';
 import type { AdapterOutcome, RunAdapterOptions, Triggered } from '../../src/worker/adapter-process.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/adapters/', import.meta.url));

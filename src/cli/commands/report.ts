@@ -15,6 +15,7 @@ import { RunQueues } from '../../queue/run-queues.ts';
 import { parseCommand, stringFlag } from '../../bootstrap/args.ts';
 import { configFor, print, type CommandContext } from '../../bootstrap/context.ts';
 import { connectRedisOnce } from '../redis-once.ts';
+import { errorMessage } from '../../util/coerce-error.ts';
 
 export const REPORT_HELP = `Usage: cibq report [--output-dir DIR] [--json]
 
@@ -52,7 +53,7 @@ export async function reportMain(ctx: CommandContext): Promise<number> {
   } catch (e) {
     print(
       { ...ctx, stdout: ctx.stderr },
-      `cibq: warning: queue length and workers unknown, shown as none (${e instanceof Error ? e.message : String(e)})`,
+      `cibq: warning: queue length and workers unknown, shown as none (${errorMessage(e)})`,
     );
   }
   const queued = live.queueLength;

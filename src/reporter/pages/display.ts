@@ -59,7 +59,7 @@ export function displayTime(isoTime: string | null): string | null {
 }
 
 /** `1h 02m`, `3m 05s`, `12s`. */
-export function formatDuration(ms: number): string {
+export function displayDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
@@ -82,7 +82,7 @@ export function runDuration(
   const end = r.finished_at === null ? now.getTime() : Date.parse(r.finished_at);
   const ms = end - Date.parse(start);
   if (Number.isNaN(ms)) return null;
-  return r.finished_at === null ? `${formatDuration(ms)} so far` : formatDuration(ms);
+  return r.finished_at === null ? `${displayDuration(ms)} so far` : displayDuration(ms);
 }
 
 /** The trigger JSON pretty-printed when it parses, else as stored. */

@@ -5,7 +5,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { renderBadge } from './badge.ts';
 import { listRow, pagination, type ListRow } from './page-views.ts';
-import type { ReportInfo } from './report-writer.ts';
+import type { ReportInfo } from './report-info.ts';
 import type { Templates } from './templates.ts';
 import { drop, existingPages, put, removeDirIfEmpty, type Output } from './output-dir.ts';
 import {

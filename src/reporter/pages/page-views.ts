@@ -14,7 +14,7 @@ import {
   rootOf,
   runPagePath,
 } from './paths.ts';
-import { displayTime, formatDuration, prettyJson, runStatus, safeHttpUrl, shortOid, whence } from './display.ts';
+import { displayTime, displayDuration, prettyJson, runStatus, safeHttpUrl, shortOid, whence } from './display.ts';
 import type { RunDetail } from '../../db/runs.ts';
 
 export type ListRow = ReturnType<typeof listRow>;
@@ -52,7 +52,7 @@ function finishedDuration(r: Listed): string | null {
   const start = r.started_at ?? r.triggered_at;
   if (start === null || r.finished_at === null) return null;
   const ms = Date.parse(r.finished_at) - Date.parse(start);
-  return Number.isNaN(ms) ? null : formatDuration(ms);
+  return Number.isNaN(ms) ? null : displayDuration(ms);
 }
 
 export type Pagination = {
@@ -136,7 +136,7 @@ export function runView(r: RunDetail, path: string) {
   ];
   let prev: string | null = null;
   const timeline = steps.map(([step, iso]) => {
-    const after = iso !== null && prev !== null ? formatDuration(Date.parse(iso) - Date.parse(prev)) : null;
+    const after = iso !== null && prev !== null ? displayDuration(Date.parse(iso) - Date.parse(prev)) : null;
     if (iso !== null) prev = iso;
     return { step, iso, time: displayTime(iso), after };
   });
@@ -157,7 +157,7 @@ export function runView(r: RunDetail, path: string) {
     infoHref: safeHttpUrl(r.info_url),
     hasExitCode: r.exit_code !== null,
     duration: finishedDuration(r),
-    waited: r.triggered_at === null ? null : formatDuration(Date.parse(r.triggered_at) - Date.parse(r.queued_at)),
+    waited: r.triggered_at === null ? null : displayDuration(Date.parse(r.triggered_at) - Date.parse(r.queued_at)),
     timeline,
     facts,
     trigger: prettyJson(r.trigger),

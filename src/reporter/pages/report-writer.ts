@@ -8,12 +8,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { DatabaseSync } from 'node:sqlite';
-import type { WorkerInfo } from '../../queue/worker-registry.ts';
 import { runView } from './page-views.ts';
 import { loadTemplates, STYLESHEET } from './templates.ts';
 import { drop, newOutput, put, removeUnproduced } from './output-dir.ts';
 import { href, repoPagePath, runPagePath } from './paths.ts';
 import { displayTime } from './display.ts';
+import type { ReportInfo } from './report-info.ts';
 import { pageOf, patchIsOpen, scopeRow, writeScope, type Site } from './list-pages.ts';
 import {
   latestPerBranch,
@@ -28,28 +28,6 @@ import {
 } from '../../db/report-queries.ts';
 import type { PrunedRun } from '../../db/retention.ts';
 import { countRuns, countRunsByResult, countRunsByState, getRunDetail, runRecordOf, type RunDetail } from '../../db/runs.ts';
-
-export type QueueCounts = { adapter: string; waiting: number; running: number };
-
-export type ReportInfo = {
-  /** cibq version, shown on pages and as `ci_broker_version`. */
-  version: string;
-  /** Jobs waiting in the queues (`event_queue_length`). */
-  queueLength: number;
-  /** The time the report is made. */
-  now: Date;
-  /** Publish runs of private repositories too (default false). */
-  reportPrivate?: boolean;
-  /** Node alias, appended to the title. */
-  nodeAlias?: string;
-  gitCommit?: string | null;
-  brokerEventCounter?: number;
-  latestBrokerEvent?: unknown;
-  /** Jobs waiting and running per adapter queue, for index.html. */
-  queues?: readonly QueueCounts[];
-  /** Live workers, for index.html. */
-  workers?: readonly WorkerInfo[];
-};
 
 /** What changed since the pages were last written. */
 export type ReportChanges = {

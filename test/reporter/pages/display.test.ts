@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   displayTime,
-  formatDuration,
+  displayDuration as formatDuration,
   runDuration,
   runStatus,
   safeHttpUrl,

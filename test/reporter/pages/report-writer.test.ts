@@ -296,7 +296,8 @@ describe('report pages in a browser', () => {
     for (const path of ['index.html', `repos/${A_FILE}`, 'runs/patch-1.html']) {
       const page = await open(path, { width: 375, height: 740 });
       // The tests are typechecked without the DOM library, so the in-page code is a string.
-      const layout = (await page.evaluate(`(() => {
+      type Layout = { display: string | null; label: string | null; scrollWidth: number; viewport: number };
+      const layout = await page.evaluate<Layout>(`(() => {
         const td = document.querySelector('td');
         return {
           display: td === null ? null : getComputedStyle(td).display,
@@ -304,7 +305,7 @@ describe('report pages in a browser', () => {
           scrollWidth: document.documentElement.scrollWidth,
           viewport: window.innerWidth,
         };
-      })()`)) as { display: string | null; label: string | null; scrollWidth: number; viewport: number };
+      })()`);
       if (path !== 'runs/patch-1.html') {
         assert.equal(layout.display, 'block', path);
         assert.equal(layout.label, path === 'index.html' ? '"Adapter"' : '"Branch"', path);

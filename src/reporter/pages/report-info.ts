@@ -1,0 +1,27 @@
+/**
+ * What a report is made with besides the database: versions, the clock, queue and worker counts
+ * from Redis. The reporter gathers it; every page writer takes it as a plain value.
+ */
+import type { WorkerInfo } from '../../queue/worker-registry.ts';
+
+export type QueueCounts = { adapter: string; waiting: number; running: number };
+
+export type ReportInfo = {
+  /** cibq version, shown on pages and as `ci_broker_version`. */
+  version: string;
+  /** Jobs waiting in the queues (`event_queue_length`). */
+  queueLength: number;
+  /** The time the report is made. */
+  now: Date;
+  /** Publish runs of private repositories too (default false). */
+  reportPrivate?: boolean;
+  /** Node alias, appended to the title. */
+  nodeAlias?: string;
+  gitCommit?: string | null;
+  brokerEventCounter?: number;
+  latestBrokerEvent?: unknown;
+  /** Jobs waiting and running per adapter queue, for index.html. */
+  queues?: readonly QueueCounts[];
+  /** Live workers, for index.html. */
+  workers?: readonly WorkerInfo[];
+};
