@@ -7,11 +7,10 @@
 import net from 'node:net';
 import { parseNodeEventLine } from '../node/node-event.ts';
 import { takeLines } from '../util/lines.ts';
+import { NodeUnavailable } from '../util/errors.ts';
 
 /** Longer lines are not events we could use; they are reported and dropped, not buffered forever. */
 const MAX_LINE_CHARS = 64 * 1024 * 1024;
-
-export class NodeUnavailable extends Error {}
 
 export type RecordOptions = {
   socketPath: string;

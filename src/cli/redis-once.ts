@@ -6,8 +6,7 @@ import { Redis } from 'ioredis';
 import type { RedisConfig } from '../queue/redis.ts';
 import { maskUrl } from '../util/mask-url.ts';
 import { errorMessage } from '../util/coerce-error.ts';
-
-export class RedisUnavailable extends Error {}
+import { RedisUnavailable } from '../util/errors.ts';
 
 export async function connectRedisOnce(cfg: RedisConfig, name: string): Promise<Redis> {
   const redis = new Redis(cfg.url, {

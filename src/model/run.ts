@@ -40,25 +40,46 @@ export const RunSubject = z
   .strict();
 export type RunSubject = z.infer<typeof RunSubject>;
 
-/** One state change. Fields not known at that state are absent. */
-export const RunUpdate = z
-  .object({
-    subject: RunSubject,
-    state: RunState,
-    at: z.iso.datetime(),
-    attempts: z.number().int().min(0).optional(),
-    adapter_run_id: z.string().nullable().optional(),
-    info_url: z.string().nullable().optional(),
-    result: RunResult.nullable().optional(),
-    reason: z.string().nullable().optional(),
-    exit_code: z.number().int().nullable().optional(),
-    log: z.string().optional(),
-    worker: z.string().optional(),
-    /** The trigger message sent to the adapter (JSON), for the run page. */
-    trigger: z.string().optional(),
-  })
-  .strict();
+/** What every state change carries: the run, when, which attempt, and (from a worker) which worker. */
+const UpdateBase = {
+  subject: RunSubject,
+  at: z.iso.datetime(),
+  attempts: z.number().int().min(0).optional(),
+  worker: z.string().optional(),
+};
+
+/** What a started run carries: the trigger message sent to the adapter (JSON, for the run page). */
+const Started = { trigger: z.string().optional(), log: z.string().optional() };
+
+/** The adapter's own id and page for the run, known once it said `triggered`. */
+const AdapterIds = {
+  adapter_run_id: z.string().nullable().optional(),
+  info_url: z.string().nullable().optional(),
+};
+
+/**
+ * One state change, told apart by `state`: only a finished run has a result, only a started one
+ * has the adapter's ids; the trigger message and the log so far travel with any change after the
+ * adapter was started.
+ */
+export const RunUpdate = z.discriminatedUnion('state', [
+  z.object({ ...UpdateBase, state: z.literal('queued') }).strict(),
+  z.object({ ...UpdateBase, ...Started, state: z.literal('triggered') }).strict(),
+  z.object({ ...UpdateBase, ...Started, ...AdapterIds, state: z.literal('running') }).strict(),
+  z
+    .object({
+      ...UpdateBase,
+      ...Started,
+      ...AdapterIds,
+      state: z.literal('finished'),
+      result: RunResult,
+      reason: z.string().nullable().optional(),
+      exit_code: z.number().int().nullable().optional(),
+    })
+    .strict(),
+]);
 export type RunUpdate = z.infer<typeof RunUpdate>;
+export type FinishedUpdate = Extract<RunUpdate, { state: 'finished' }>;
 
 /** The JSON of a run (`cibq runs show --json`). */
 export type RunRecord = {

@@ -75,7 +75,7 @@ export function mergeUpdate(cur: RunRow, u: RunUpdate): RunRow {
   if (u.state === 'running') next.started_at = earliest(cur.started_at, at);
   if (u.state === 'finished' && cur.finished_at === null) {
     next.finished_at = at;
-    next.result = u.result ?? null;
+    next.result = u.result;
     next.reason = u.reason ?? null;
     next.exit_code = u.exit_code ?? null;
   }
@@ -83,10 +83,13 @@ export function mergeUpdate(cur: RunRow, u: RunUpdate): RunRow {
 
   const fill = <T>(current: T | null, incoming: T | null | undefined): T | null =>
     incoming !== undefined && incoming !== null && (current === null || cmp >= 0) ? incoming : current;
-  next.adapter_run_id = fill(cur.adapter_run_id, u.adapter_run_id);
-  next.info_url = fill(cur.info_url, u.info_url);
   next.worker = fill(cur.worker, u.worker === '' ? undefined : u.worker);
+  if (u.state === 'queued') return next;
   next.trigger_json = fill(cur.trigger_json, u.trigger);
+  if (u.state !== 'triggered') {
+    next.adapter_run_id = fill(cur.adapter_run_id, u.adapter_run_id);
+    next.info_url = fill(cur.info_url, u.info_url);
+  }
 
   if (u.log !== undefined) {
     const newer = attemptCmp === 0 && cur.finished_at === null && (u.state === 'finished' || at >= cur.updated_at);

@@ -32,6 +32,16 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** A one-shot command could not reach Redis (the services retry instead). */
+export class RedisUnavailable extends Error {
+  override readonly name = 'RedisUnavailable';
+}
+
+/** A one-shot command could not reach the node's control socket. */
+export class NodeUnavailable extends Error {
+  override readonly name = 'NodeUnavailable';
+}
+
 export function issueText(issue: ConfigIssue): string {
   return issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`;
 }

@@ -64,7 +64,7 @@ export async function runAdapter(opts: RunAdapterOptions): Promise<AdapterOutcom
   const startedAt = new Date().toISOString();
   const { adapter, log } = opts;
   if (opts.signal?.aborted) {
-    log.info({ adapter: adapter.name }, 'run cancelled before the adapter started');
+    log.info('run cancelled before the adapter started');
     return { ...emptyOutcome(startedAt), result: 'cancelled', reason: cancelReason(opts.signal) };
   }
   let config: Awaited<ReturnType<typeof writeConfigFile>>;
@@ -73,7 +73,7 @@ export async function runAdapter(opts: RunAdapterOptions): Promise<AdapterOutcom
   } catch (err) {
     const redact = opts.redact ?? ((s: string): string => s);
     const reason = redact(`could not write the adapter's config file for ${adapter.configEnv ?? 'config_env'}: ${errorMessage(err)}`);
-    log.error({ adapter: adapter.name, reason }, 'adapter not started');
+    log.error({ reason }, 'adapter not started');
     return { ...emptyOutcome(startedAt), result: 'error', reason };
   }
   try {
@@ -111,7 +111,7 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
 
   const fail = (reason: string): void => {
     st.protocolError = reason;
-    log.warn({ adapter: adapter.name, reason }, 'adapter broke the protocol; stopping it');
+    log.warn({ reason }, 'adapter broke the protocol; stopping it');
     subprocess.kill(); // SIGTERM to the group, SIGKILL after the grace period
   };
 
@@ -129,7 +129,7 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
     } else if (parsed.response.response === 'triggered') {
       st.triggered = parsed.response;
       const t: Triggered = { adapterRunId: st.triggered.run_id.id, infoUrl: st.triggered.info_url ?? null, at: new Date().toISOString() };
-      log.info({ adapter: adapter.name, adapterRunId: t.adapterRunId, infoUrl: t.infoUrl }, 'adapter triggered');
+      log.info({ adapterRunId: t.adapterRunId, infoUrl: t.infoUrl }, 'adapter triggered');
       const onTriggered = opts.onTriggered;
       if (onTriggered) {
         onTriggeredDone = Promise.resolve()
@@ -138,7 +138,7 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
       }
     } else {
       st.finished = parsed.response.result;
-      log.info({ adapter: adapter.name, result: st.finished }, 'adapter reported a result');
+      log.info({ result: st.finished }, 'adapter reported a result');
     }
   };
 
@@ -179,13 +179,13 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
     if (subprocess.pid === undefined) return;
     subprocess.kill('SIGKILL');
     streamTimer = setTimeout(() => {
-      log.warn({ adapter: adapter.name }, 'adapter output still open after it exited; closing it');
+      log.warn('adapter output still open after it exited; closing it');
       subprocess.stdout.destroy();
       subprocess.stderr.destroy();
     }, clampDelay(opts.killGraceMs) + 1000);
   });
 
-  log.info({ adapter: adapter.name, command: adapter.command, pid: subprocess.pid }, 'adapter started');
+  log.info({ command: adapter.command, pid: subprocess.pid }, 'adapter started');
   if (subprocess.pid !== undefined) opts.onSpawn?.(subprocess.pid);
   const res = await subprocess;
   clearTimeout(streamTimer);
@@ -217,9 +217,9 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
             ? ['cancelled', opts.signal ? cancelReason(opts.signal) : 'run was cancelled']
             : ['error', earlyEnd(outcome.exitCode, outcome.signal, st.triggered !== null)];
   if (st.finished !== null && (res.timedOut || res.isCanceled)) {
-    log.warn({ adapter: adapter.name }, 'adapter reported a result but did not exit in time; keeping the reported result');
+    log.warn('adapter reported a result but did not exit in time; keeping the reported result');
   }
-  log.info({ adapter: adapter.name, result, reason, exitCode: outcome.exitCode, signal: outcome.signal }, 'adapter run ended');
+  log.info({ result, reason, exitCode: outcome.exitCode, signal: outcome.signal }, 'adapter run ended');
   return { ...outcome, result, reason };
 }
 

@@ -11,8 +11,11 @@ export type Attempt = {
   since: string;
   /** Aborted to stop the run: cancel, supersede, drain timeout, or loss of the lock. */
   controller: AbortController;
-  /** The worker no longer holds the run's lock: this attempt must not report a result. */
-  lost: boolean;
+  /**
+   * `held` while the worker holds the run's lock; `lost` once it no longer does (this attempt
+   * must then not report a result: another attempt will).
+   */
+  lock: 'held' | 'lost';
   /** The adapter's process group, while it runs. */
   pgid: number | null;
 };

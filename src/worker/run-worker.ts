@@ -71,9 +71,11 @@ export class RunWorker {
   readonly #queues: RunQueues;
   readonly #control: WorkerControl;
   readonly #startedAt = new Date().toISOString();
-  #stopping = false;
-  /** The BullMQ workers fetch runs (from when the adapter caps are set until shutdown). */
-  #fetching = false;
+  /**
+   * `starting` until the adapter caps are set, `running` while the BullMQ workers fetch runs,
+   * `draining` from the first stop until every run has ended, then `stopped`. Never moves back.
+   */
+  #state: 'starting' | 'running' | 'draining' | 'stopped' = 'starting';
   #closing: Promise<void> | null = null;
 
   constructor(deps: WorkerDeps) {
@@ -92,7 +94,7 @@ export class RunWorker {
       log: this.#log,
       name: this.name,
       info: () => this.info(),
-      runIds: () => [...this.#running.values()].filter((a) => !a.lost).map((a) => a.runId),
+      runIds: () => [...this.#running.values()].filter((a) => a.lock === 'held').map((a) => a.runId),
       cancel: (runId, reason) => this.cancel(runId, reason),
       ...(deps.announceIntervalMs !== undefined ? { announceIntervalMs: deps.announceIntervalMs } : {}),
     });
@@ -140,8 +142,8 @@ export class RunWorker {
     }
     this.#control.start();
     await Promise.all(caps);
-    if (this.#stopping) return;
-    this.#fetching = true;
+    if (this.#state !== 'starting') return;
+    this.#state = 'running';
     for (const w of this.#workers) {
       w.run().catch((e: unknown) => this.#log.error({ err: coerceError(e) }, 'bullmq worker stopped'));
     }
@@ -150,7 +152,7 @@ export class RunWorker {
 
   /** Fetch runs only while a slot is free: pause every queue's worker when none is, resume when one frees. */
   #syncFetching(): void {
-    if (!this.#fetching || this.#stopping) return;
+    if (this.#state !== 'running') return;
     const full = this.#slots.available === 0;
     for (const w of this.#workers) {
       if (full && !w.isPaused()) w.pause(true).catch((e: unknown) => this.#log.debug({ err: coerceError(e) }, 'pausing a queue'));
@@ -168,17 +170,17 @@ export class RunWorker {
       adapters: [...this.adapters],
       concurrency: this.#concurrency,
       version: this.#deps.version ?? '0.0.0',
-      running: [...this.#running.values()].filter((a) => !a.lost).map((a) => ({ run_id: a.runId, adapter: a.adapter, since: a.since })),
+      running: [...this.#running.values()].filter((a) => a.lock === 'held').map((a) => ({ run_id: a.runId, adapter: a.adapter, since: a.since })),
       started_at: this.#startedAt,
       seen_at: now,
-      state: this.#stopping ? 'draining' : 'running',
+      state: this.#state === 'draining' || this.#state === 'stopped' ? 'draining' : 'running',
     };
   }
 
   /** Cancels a run this worker holds (its adapter's group is stopped); false if it holds none. */
   cancel(runId: string, reason: string): boolean {
     const a = this.#running.get(runId);
-    if (!a || a.lost || a.controller.signal.aborted) return false;
+    if (!a || a.lock === 'lost' || a.controller.signal.aborted) return false;
     a.controller.abort(reason);
     return true;
   }
@@ -194,8 +196,8 @@ export class RunWorker {
 
   /** This worker no longer holds the run's lock: stop the adapter, report nothing for this attempt. */
   #lose(a: Attempt, why: string): void {
-    if (a.lost) return;
-    a.lost = true;
+    if (a.lock === 'lost') return;
+    a.lock = 'lost';
     this.#log.warn({ runId: a.runId, why }, 'lost the run: stopping its adapter; another attempt will report it');
     a.controller.abort(`worker ${this.name} lost the run: ${why}`);
     this.#control.changed();
@@ -207,7 +209,7 @@ export class RunWorker {
 
   /** Publishes the attempt's final update, unless it lost the lock or the run already has one. */
   async #finish(a: Attempt, u: RunUpdate & { result: RunResult }): Promise<void> {
-    if (a.lost) return;
+    if (a.lock === 'lost') return;
     const status = await publishFinal(this.#deps.redis, this.#deps.keys, u, { adapter: a.adapter, token: a.token });
     if (status === 'lock-lost') this.#lose(a, 'its lock had expired when the result was ready');
     else if (status === 'already-final') this.#log.info({ runId: a.runId }, 'the run already had a final result; not reporting another');
@@ -246,7 +248,7 @@ export class RunWorker {
       await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError();
     }
-    const release = this.#stopping ? null : this.#slots.tryAcquire();
+    const release = this.#state === 'draining' || this.#state === 'stopped' ? null : this.#slots.tryAcquire();
     if (!release) {
       // No free slot (or draining): give the run back at once for another worker.
       await job.moveToWait(token);
@@ -258,7 +260,7 @@ export class RunWorker {
       token: token ?? '',
       since: new Date().toISOString(),
       controller: new AbortController(),
-      lost: false,
+      lock: 'held',
       pgid: null,
     };
     bullSignal?.addEventListener('abort', () => attempt.controller.abort(bullSignal.reason), { once: true });
@@ -268,7 +270,7 @@ export class RunWorker {
       return await this.#run(job, subject, trigger, attempt);
     } catch (e) {
       // Whatever went wrong, the run gets a final result (unless another attempt owns it now).
-      if (!attempt.lost) await this.#finishWithError(job, attempt, subject, e);
+      if (attempt.lock === 'held') await this.#finishWithError(job, attempt, subject, e);
       throw e;
     } finally {
       if (attempt.pgid !== null) this.#watchdog.unwatch(attempt.pgid);
@@ -303,7 +305,7 @@ export class RunWorker {
       trigger,
       attempt,
     );
-    if (attempt.lost) throw new Error(`worker ${this.name} lost the lock on run ${subject.id}; another attempt reports it`);
+    if (attempt.lock === 'lost') throw new Error(`worker ${this.name} lost the lock on run ${subject.id}; another attempt reports it`);
     return { result: outcome.result };
   }
 
@@ -369,7 +371,7 @@ export class RunWorker {
   }
 
   async #shutdown(): Promise<void> {
-    this.#stopping = true;
+    this.#state = 'draining';
     this.#control.changed();
     const drainMs = this.#deps.drainTimeoutMs ?? this.#deps.config.drainTimeoutMs;
     if (this.#running.size > 0) this.#log.info({ running: this.#running.size, drainMs }, 'draining: waiting for running runs');
@@ -383,6 +385,7 @@ export class RunWorker {
     await this.#queues.close().catch(() => {});
     this.#watchdog.close();
     for (const c of this.#connections) c.disconnect();
+    this.#state = 'stopped';
     this.#log.info('worker stopped');
   }
 }

@@ -1,7 +1,7 @@
 /** A database of runs for the `runs list` tests, written by the reporter's own update code. */
 import { applyUpdate } from '../../src/reporter/apply-update.ts';
 import { openDb } from '../../src/db/open-db.ts';
-import type { RunSubject, RunUpdate } from '../../src/model/run.ts';
+import type { RunResult, RunSubject, RunUpdate } from '../../src/model/run.ts';
 
 export const ACME = 'rad:z3gqcJUoA1n9HaHKufZs5FCSGazv5';
 export const TOOLS = 'rad:z2u2CP3ZJzB7ZqE8jHrau19yjcfCQ';
@@ -9,7 +9,7 @@ export const ALICE = 'z6MkiB8T5cBEQHnrs2MgjMVqvpSVj42X81HjKfFi2XBoMbtr';
 export const BOB = 'z6MkrLMMsiPWUcNPHcRajuMi9mDfYckSoJyPwwnknocNYPm7';
 export const PATCH = 'ab'.repeat(20);
 
-type RunSpec = { id: string; repo?: string; ref?: string; patch?: string; adapter?: string; state?: RunUpdate['state']; result?: RunUpdate['result']; minute: number };
+type RunSpec = { id: string; repo?: string; ref?: string; patch?: string; adapter?: string; state?: RunUpdate['state']; result?: RunResult; minute: number };
 
 function subjectOf(r: RunSpec): RunSubject {
   const repo = r.repo ?? ACME;
@@ -54,7 +54,7 @@ export function seedRuns(file: string): void {
           at: s.queued_at.replace(':00.000Z', ':30.000Z'),
           attempts: 1,
           ...(r.result !== undefined ? { result: r.result } : {}),
-        });
+        } as RunUpdate);
       }
     }
   } finally {

@@ -23,6 +23,7 @@ export function subject(over: Partial<RunSubject> = {}): RunSubject {
   };
 }
 
-export function update(s: RunSubject, state: RunUpdate['state'], at: string, extra: Partial<RunUpdate> = {}): RunUpdate {
-  return { subject: s, state, at, ...extra };
+/** Any update, unchecked, as a stream could hold it (tests feed odd combinations on purpose). */
+export function update(s: RunSubject, state: RunUpdate['state'], at: string, extra: Record<string, unknown> = {}): RunUpdate {
+  return { subject: s, state, at, ...extra } as RunUpdate;
 }

@@ -12,7 +12,8 @@ import { RunUpdateReader } from '../../queue/run-updates.ts';
 import { listWorkers } from '../../queue/worker-registry.ts';
 import { parseCommand } from '../../bootstrap/args.ts';
 import { configFor, print, type CommandContext } from '../../bootstrap/context.ts';
-import { connectRedisOnce, RedisUnavailable } from '../redis-once.ts';
+import { connectRedisOnce } from '../redis-once.ts';
+import { RedisUnavailable } from '../../util/errors.ts';
 
 export const QUEUE_HELP = `Usage: cibq queue [--json]
 

@@ -11,7 +11,8 @@ import type { TriggerMessage } from '../../model/trigger-message.ts';
 import { Storage } from '../../storage/storage.ts';
 import { parseCommand, stringFlag } from '../../bootstrap/args.ts';
 import { configFor, loggerFor, print, type CommandContext } from '../../bootstrap/context.ts';
-import { connectRedisOnce, RedisUnavailable } from '../redis-once.ts';
+import { connectRedisOnce } from '../redis-once.ts';
+import { RedisUnavailable } from '../../util/errors.ts';
 
 export const TRIGGER_HELP = `Usage: cibq trigger --repo RID (--branch NAME | --patch ID) [--commit OID] [--adapter NAME] [--json]
 
