@@ -3,9 +3,11 @@
  * (`!Branch "main"`, `!And [ … ]`, `!Not !BranchDeleted`) or in cib's JSON form (`{"Branch":"main"}`,
  * `"DefaultBranch"`, `{"And":[…]}`). Evaluation lives in filter-eval.ts.
  */
+import { z } from 'zod';
 import { CI_EVENT_KINDS, Nid, Oid, Rid } from '../model/ci-event.ts';
 import type { ConfigIssue } from '../util/errors.ts';
-import { isTagged } from './yaml-document.ts';
+import { list, parseInto } from './config-fields.ts';
+import { isTagged, kindOf } from './yaml-document.ts';
 
 export const UNIT_FILTERS = [
   // one filter per CI event kind: !BranchCreated, !TagDeleted, !PatchUpdated, …
@@ -32,131 +34,111 @@ export type Filter =
   | Readonly<{ kind: 'Not'; filter: Filter }>
   | Readonly<{ kind: 'And' | 'Or'; filters: readonly Filter[] }>;
 
-const VALUED = ['Repository', 'Branch', 'Tag', 'Patch', 'Node', 'HasFile'] as const;
-type ValuedKind = (typeof VALUED)[number];
-const ALL_KINDS: readonly string[] = [...UNIT_FILTERS, ...VALUED, 'Not', 'And', 'Or'];
-
-const isUnit = (k: string): k is UnitFilterKind => (UNIT_FILTERS as readonly string[]).includes(k);
-const isValued = (k: string): k is ValuedKind => (VALUED as readonly string[]).includes(k);
-
-/** Parses a list of filters (`filters:` of the config or a trigger); problems go to `issues`. */
-export function parseFilterList(value: unknown, path: string, issues: ConfigIssue[]): Filter[] {
-  if (value === null || value === undefined) return [];
-  if (!Array.isArray(value)) {
-    issues.push({ path, message: 'expected a list of filters' });
-    return [];
-  }
-  const out: Filter[] = [];
-  value.forEach((item, i) => {
-    const f = parseFilter(item, `${path}[${i}]`, issues);
-    if (f !== null) out.push(f);
-  });
-  return out;
-}
-
-/** Parses one filter in tag form (from yaml-document.ts) or JSON form; null (with issues) when invalid. */
-export function parseFilter(value: unknown, path: string, issues: ConfigIssue[]): Filter | null {
-  const fail = (message: string): null => {
-    issues.push({ path, message });
-    return null;
-  };
-  if (isTagged(value)) {
-    const { tag } = value;
-    if (!ALL_KINDS.includes(tag)) return fail(`unknown filter tag !${tag}${suggest(tag, '!')}`);
-    if (isUnit(tag)) {
-      if (value.value !== null && value.value !== '') return fail(`!${tag} takes no value`);
-      return { kind: tag };
-    }
-    if (tag === 'Not' && (value.value === null || value.value === '')) return fail('!Not needs a filter');
-    return parseVariant(tag, value.value, path, issues, `!${tag}`);
-  }
-  if (typeof value === 'string') {
-    if (isUnit(value)) return { kind: value };
-    if (ALL_KINDS.includes(value)) return fail(`filter ${value} needs a value, e.g. {"${value}": …} or !${value} …`);
-    return fail(`unknown filter "${value}"${suggest(value, '')}`);
-  }
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    const keys = Object.keys(value);
-    const key = keys[0];
-    if (keys.length !== 1 || key === undefined) return fail(`a filter object must have exactly one key, found ${keys.length}`);
-    const arg: unknown = (value as Record<string, unknown>)[key];
-    if (!ALL_KINDS.includes(key)) return fail(`unknown filter "${key}"${suggest(key, '')}`);
-    if (isUnit(key)) {
-      if (arg !== null && arg !== '') return fail(`${key} takes no value`);
-      return { kind: key };
-    }
-    return parseVariant(key, arg, path, issues, key);
-  }
-  return fail(`expected a filter (e.g. !Branch "main" or {"Branch": "main"}), found ${describe(value)}`);
-}
-
-function parseVariant(kind: string, arg: unknown, path: string, issues: ConfigIssue[], shown: string): Filter | null {
-  const fail = (message: string): null => {
-    issues.push({ path, message });
-    return null;
-  };
-  if (kind === 'Not') {
-    const inner = parseFilter(arg, `${path}.Not`, issues);
-    return inner === null ? null : { kind: 'Not', filter: inner };
-  }
-  if (kind === 'And' || kind === 'Or') {
-    if (!Array.isArray(arg)) return fail(`${shown} needs a list of filters, found ${describe(arg)}`);
-    const before = issues.length;
-    const filters = parseFilterList(arg, `${path}.${kind}`, issues);
-    return issues.length === before ? { kind, filters } : null;
-  }
-  if (!isValued(kind)) return fail(`unknown filter "${kind}"`);
-  if (typeof arg === 'number' || typeof arg === 'boolean') arg = String(arg);
-  if (typeof arg !== 'string' || arg.trim() === '') return fail(`${shown} needs a ${ARG_NAME[kind]}, found ${describe(arg)}`);
-  const checked = checkArg(kind, arg.trim());
-  if (typeof checked === 'object') return fail(`${shown} ${JSON.stringify(arg)}: ${checked.error}`);
-  switch (kind) {
-    case 'Repository':
-      return { kind, rid: checked };
-    case 'Branch':
-    case 'Tag':
-      return { kind, name: checked };
-    case 'Patch':
-      return { kind, patch: checked };
-    case 'Node':
-      return { kind, nid: checked };
-    case 'HasFile':
-      return { kind, path: checked };
-  }
-}
-
-const ARG_NAME: Readonly<Record<ValuedKind, string>> = {
+const ARG_NAMES = {
   Repository: 'repository id (rad:z…)',
   Branch: 'branch name',
   Tag: 'tag name',
   Patch: 'patch id (40 hex digits)',
   Node: 'node id (z6Mk…)',
   HasFile: 'file path',
+} as const;
+type ValuedKind = keyof typeof ARG_NAMES;
+const ALL_KINDS: readonly string[] = [...UNIT_FILTERS, ...Object.keys(ARG_NAMES), 'Not', 'And', 'Or'];
+
+const isUnit = (k: string): k is UnitFilterKind => (UNIT_FILTERS as readonly string[]).includes(k);
+const isValued = (k: string): k is ValuedKind => Object.hasOwn(ARG_NAMES, k);
+const matches = (schema: z.ZodType) => (s: string) => schema.safeParse(s).success;
+
+/**
+ * What git refuses in a ref name (git-check-ref-format(1)); `*` is allowed, the filter being a pattern.
+ * A pattern with one of these can never match a branch or tag.
+ */
+const BAD_REF: ReadonlyArray<readonly [RegExp, string]> = [
+  [/[\x00-\x20\x7f]/, 'contains a space or a control character'],
+  [/[~^:?[\\]/, 'contains one of ~ ^ : ? [ \\'],
+  [/\.\./, 'contains ".."'],
+  [/@\{/, 'contains "@{"'],
+  [/^@$/, 'is "@"'],
+  [/^\/|\/$|\/\//, 'has an empty part (a leading, trailing or double "/")'],
+  [/(^|\/)\./, 'has a part that starts with "."'],
+  [/\.lock(\/|$)/, 'has a part that ends with ".lock"'],
+  [/\.$/, 'ends with "."'],
+];
+
+const refPattern = (prefix: string) =>
+  z.string()
+    .refine((s) => !s.startsWith('refs/'), { error: `give the name without ${prefix}`, abort: true })
+    .superRefine((s, ctx) => {
+      const why = BAD_REF.find(([re]) => re.test(s))?.[1];
+      if (why !== undefined) ctx.addIssue(`not a valid git ref name (it ${why}), so it can never match`);
+    });
+
+/** The argument of each valued filter: checked, normalized and made into the filter. */
+const ARGS: { readonly [K in ValuedKind]: z.ZodType<Filter, string> } = {
+  Repository: z.string().refine(matches(Rid), 'expected a repository id (rad:z…)').transform((rid) => ({ kind: 'Repository', rid })),
+  Branch: refPattern('refs/heads/').transform((name) => ({ kind: 'Branch', name })),
+  Tag: refPattern('refs/tags/').transform((name) => ({ kind: 'Tag', name })),
+  Patch: z.string().refine(matches(Oid), 'expected a patch id (40 lowercase hex digits)').transform((patch) => ({ kind: 'Patch', patch })),
+  Node: z.string().transform((s) => s.replace(/^did:key:/, '')).refine(matches(Nid), 'expected a node id (z6Mk…)').transform((nid) => ({ kind: 'Node', nid })),
+  HasFile: z.string().transform((s) => s.replace(/^(\.\/)+/, ''))
+    .refine((p) => p !== '' && !p.startsWith('/') && !p.split('/').includes('..'), 'expected a path relative to the repository root')
+    .transform((path) => ({ kind: 'HasFile', path })),
 };
 
-function checkArg(kind: ValuedKind, s: string): string | { error: string } {
-  switch (kind) {
-    case 'Repository':
-      return Rid.safeParse(s).success ? s : { error: 'expected a repository id (rad:z…)' };
-    case 'Node': {
-      const nid = s.startsWith('did:key:') ? s.slice('did:key:'.length) : s;
-      return Nid.safeParse(nid).success ? nid : { error: 'expected a node id (z6Mk…)' };
-    }
-    case 'Patch':
-      return Oid.safeParse(s).success ? s : { error: 'expected a patch id (40 lowercase hex digits)' };
-    case 'Branch':
-    case 'Tag': {
-      const prefix = kind === 'Branch' ? 'refs/heads/' : 'refs/tags/';
-      if (s.startsWith('refs/')) return { error: `give the ${kind.toLowerCase()} name without ${prefix}` };
-      if (/\s/.test(s) || s.startsWith('/') || s.endsWith('/') || s.includes('//')) return { error: 'not a valid ref name pattern' };
-      return s;
-    }
-    case 'HasFile': {
-      const p = s.replace(/^(\.\/)+/, '');
-      if (p.startsWith('/') || p.split('/').includes('..') || p === '') return { error: 'expected a path relative to the repository root' };
-      return p;
-    }
+type Fail = (message: string, path?: PropertyKey[]) => null;
+const empty = (v: unknown): boolean => v === null || v === undefined || v === '';
+
+/**
+ * One filter in cib's JSON form (`"DefaultBranch"`, `{"Branch": "main"}`, `{"And": […]}`), which is also
+ * what yaml-document.ts makes of a tag; messages name the filter as it was written (`!Branch` or `Branch`).
+ */
+export const FilterSchema: z.ZodType<Filter> = z.unknown().transform((v, ctx) =>
+  readFilter(v, (message, path = []) => {
+    ctx.addIssue({ code: 'custom', message, path });
+    return null;
+  }) ?? z.NEVER);
+
+/** A list of filters: `filters:` of the config or of a trigger; it matches when any of them does. */
+export const FilterList = list(FilterSchema, 'a list of filters');
+
+function readFilter(v: unknown, fail: Fail): Filter | null {
+  if (typeof v === 'string') {
+    if (isUnit(v)) return { kind: v };
+    if (ALL_KINDS.includes(v)) return fail(`filter ${v} needs a value, e.g. {"${v}": …} or !${v} …`);
+    return fail(`unknown filter "${v}"${suggest(v, '')}`);
   }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(`expected a filter (e.g. !Branch "main" or {"Branch": "main"}), found ${kindOf(v)}`);
+  const entries = Object.entries(v);
+  const [kind, arg] = entries[0] ?? [];
+  if (entries.length !== 1 || kind === undefined) return fail(`a filter object must have exactly one key, found ${entries.length}`);
+  const tag = isTagged(v) ? '!' : '';
+  const shown = `${tag}${kind}`;
+  if (isUnit(kind)) return empty(arg) ? { kind } : fail(`${shown} takes no value`);
+  if (kind === 'Not') {
+    if (empty(arg)) return fail(`${shown} needs a filter`);
+    const filter = readFilter(arg, (m, p = []) => fail(m, ['Not', ...p]));
+    return filter && { kind, filter };
+  }
+  if (kind === 'And' || kind === 'Or') {
+    if (!Array.isArray(arg)) return fail(`${shown} needs a list of filters, found ${kindOf(arg)}`);
+    const filters = arg.map((f, i) => readFilter(f, (m, p = []) => fail(m, [kind, i, ...p])));
+    return filters.every((f) => f !== null) ? { kind, filters } : null;
+  }
+  if (!isValued(kind)) return fail(tag ? `unknown filter tag !${kind}${suggest(kind, '!')}` : `unknown filter "${kind}"${suggest(kind, '')}`);
+  const s = typeof arg === 'number' || typeof arg === 'boolean' ? String(arg) : arg;
+  if (typeof s !== 'string' || s.trim() === '') return fail(`${shown} needs a ${ARG_NAMES[kind]}, found ${kindOf(s)}`);
+  const r = ARGS[kind].safeParse(s.trim());
+  return r.success ? r.data : fail(`${shown} ${JSON.stringify(s)}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+}
+
+/** Parses a list of filters, adding problems to `issues` under `path`; [] when any is invalid. */
+export function parseFilterList(value: unknown, path: string, issues: ConfigIssue[]): Filter[] {
+  return parseInto(FilterList.nullish(), value, path, issues) ?? [];
+}
+
+/** Parses one filter (tag or JSON form); null, with its problems in `issues`, when invalid. */
+export function parseFilter(value: unknown, path: string, issues: ConfigIssue[]): Filter | null {
+  return parseInto(FilterSchema, value, path, issues);
 }
 
 /** cib's JSON form of a filter (round-trips through parseFilter). */
@@ -209,14 +191,6 @@ function filterArg(f: Filter): string | null {
     default:
       return null;
   }
-}
-
-function describe(v: unknown): string {
-  if (v === null || v === undefined || v === '') return 'nothing';
-  if (Array.isArray(v)) return 'a list';
-  if (isTagged(v)) return `!${v.tag}`;
-  if (typeof v === 'object') return 'a map';
-  return `${typeof v} ${JSON.stringify(v)}`;
 }
 
 /** " (did you mean !Branch?)" for near-misses of a filter name, else "". */

@@ -1,21 +1,37 @@
 /**
- * YAML (and JSON) → plain values, keeping local tags such as `!Branch "main"` as TaggedValue markers
- * so the filter parser can turn them into filters. Stacked tags (`!Not !BranchDeleted`, which plain
- * YAML rejects as "a node can have at most one tag") are accepted and nest: Not(BranchDeleted).
+ * YAML (and JSON) → plain values. A local tag becomes cib's JSON form of the same filter:
+ * `!Branch "main"` is `{ Branch: "main" }`, `!DefaultBranch` is `{ DefaultBranch: "" }`, so one schema
+ * validates both forms; the object remembers its tag for messages ("unknown filter tag !Brnch").
+ * Stacked tags (`!Not !BranchDeleted`, which plain YAML rejects as "a node can have at most one tag")
+ * are accepted and nest: `{ Not: { BranchDeleted: "" } }`.
  */
 import { CST, Composer, LineCounter, Parser, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Node as YamlNode, Document } from 'yaml';
 
-const TAGGED: unique symbol = Symbol('tagged');
+const TAG: unique symbol = Symbol('tag');
 
-export type TaggedValue = Readonly<{ [TAGGED]: true; /** Tag name without the `!`. */ tag: string; value: unknown }>;
+/** `{ [tag]: value }` with the tag name (without `!`) and its value also under `tag` and `value`, not enumerable. */
+export type TaggedValue = Readonly<Record<string, unknown> & { [TAG]: true; tag: string; value: unknown }>;
 
 export function isTagged(v: unknown): v is TaggedValue {
-  return typeof v === 'object' && v !== null && TAGGED in v;
+  return typeof v === 'object' && v !== null && TAG in v;
 }
 
 export function tagged(tag: string, value: unknown): TaggedValue {
-  return { [TAGGED]: true, tag, value };
+  return Object.defineProperties({ [tag]: value }, { [TAG]: { value: true }, tag: { value: tag }, value: { value } }) as TaggedValue;
+}
+
+/** A map written as one (not a list, not a tagged node). */
+export function isPlainMap(v: unknown): v is Readonly<Record<string, unknown>> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !isTagged(v);
+}
+
+/** What a value is, for messages: `string "x"`, `number 3`, `a map`, `a list`, `tag !Branch`, `nothing`. */
+export function kindOf(v: unknown): string {
+  if (isTagged(v)) return `tag !${v.tag}`;
+  if (Array.isArray(v)) return 'a list';
+  if (v === null || v === undefined) return 'nothing';
+  return typeof v === 'object' ? 'a map' : `${typeof v} ${JSON.stringify(v)}`;
 }
 
 export type YamlProblem = Readonly<{ line: number; column: number; message: string }>;

@@ -157,6 +157,38 @@ filters:
   });
 });
 
+describe('branch and tag patterns must be git ref names', () => {
+  const refused = ['bad..name', 'a b', 'tab\there', 'ctl\u0001', 'del\u007f', 'x.lock', 'x.lock/y', '/lead', 'trail/', 'a//b', 'a@{1}', '@',
+    '.hidden', 'a/.b', 'end.', 'a~1', 'a^2', 'a:b', 'a?', 'a[b]', 'a\\b'];
+
+  test('a pattern git would refuse as a ref name is an error naming the filter, since it can never match', () => {
+    const yaml = refused.map((name) => `- !Or [ !Allow, !Branch ${JSON.stringify(name)} ]`).join('\n');
+    const { issues } = fromYaml(yaml);
+    assert.deepEqual(issues.map((i) => i.path), refused.map((_, i) => `filters[${i}].Or[1]`));
+    for (const [i, name] of refused.entries()) {
+      assert.ok(issues[i]?.message.startsWith(`!Branch ${JSON.stringify(name)}: not a valid git ref name (it `), issues[i]?.message);
+      assert.ok(issues[i]?.message.endsWith('), so it can never match'), issues[i]?.message);
+    }
+    assert.equal(issues[0]?.message, '!Branch "bad..name": not a valid git ref name (it contains ".."), so it can never match');
+    assert.match(issues[1]?.message ?? '', /contains a space or a control character/);
+    assert.match(issues[5]?.message ?? '', /ends with "\.lock"/);
+  });
+
+  test('the JSON form and !Tag are checked the same way', () => {
+    const { issues } = fromJson([{ Branch: 'bad..name' }, { Not: { Tag: 'v1 .0' } }]);
+    assert.deepEqual(issues.map((i) => i.path), ['filters[0]', 'filters[1].Not']);
+    assert.match(issues[0]?.message ?? '', /^Branch "bad\.\.name": not a valid git ref name/);
+    assert.match(issues[1]?.message ?? '', /^Tag "v1 \.0": not a valid git ref name/);
+  });
+
+  test('valid names and globs are accepted as written', () => {
+    const ok = ['main', 'release/*', 'feature/**', '*', 'v1.0', 'a.b/c-d_e', 'user@host', 'x.locked', 'dots.in.names', '2024'];
+    const { filters, issues } = fromYaml(ok.map((name) => `- !Branch ${JSON.stringify(name)}`).join('\n'));
+    assert.deepEqual(issues, []);
+    assert.deepEqual(filters, ok.map((name) => ({ kind: 'Branch', name })));
+  });
+});
+
 describe('parsing filters from the JSON form', () => {
   test('nix-style JSON parses to the same filters as the tag form', () => {
     const json = JSON.parse(`[{"And":[{"HasFile":".radicle/native.yaml"},"DefaultBranch"]},{"Not":"BranchDeleted"},

@@ -18,6 +18,12 @@ describe('parseYaml', () => {
     assert.ok(isTagged(c) && Array.isArray(c.value) && isTagged(c.value[0]));
   });
 
+  test("a tagged node is cib's JSON form of the same filter", () => {
+    const { value } = parseYaml('- !Branch main\n- !Not !BranchDeleted\n- !And [ !Tag v1 ]\n');
+    assert.equal(JSON.stringify(value), '[{"Branch":"main"},{"Not":{"BranchDeleted":""}},{"And":[{"Tag":"v1"}]}]');
+    assert.ok(!isTagged(JSON.parse('{"Branch":"main"}')), 'the JSON form itself carries no tag');
+  });
+
   test('aliases resolve, keeping their tags', () => {
     const { value } = parseYaml('base: &m !Branch main\nuse: *m\n') as { value: { use: unknown } };
     assert.ok(isTagged(value.use) && value.use.value === 'main');
