@@ -276,6 +276,20 @@ node: { rad_home: "" }
     ]);
   });
 
+  test('a branch pattern that is not a git ref name is a config error at the filter\'s path', () => {
+    assert.deepEqual(errors('db: x\nadapters: { a: { command: a } }\ntriggers:\n  - adapter: a\n    filters: [ !And [ !DefaultBranch, !Branch "bad..name" ] ]\n'), [
+      'triggers[0].filters[0].And[1]: !Branch "bad..name": not a valid git ref name (it contains ".."), so it can never match',
+    ]);
+  });
+
+  test('an adapter or trigger left empty is an error, not silently skipped', () => {
+    assert.deepEqual(errors('db: x\nadapters: { a: null, b: { command: b, config: { k: 1 }, config_env: null } }\ntriggers: [ null ]\n'), [
+      'adapters.a: expected a map, found nothing',
+      'adapters.b.config_env: required when config is set (names the variable that gets the config file path)',
+      'triggers[0]: expected a map, found nothing',
+    ]);
+  });
+
   test('YAML syntax errors carry line and column', () => {
     const [line] = errors('db: x\nfilters: [ !Branch main\n');
     assert.match(line ?? '', /^YAML syntax error at line \d+, column \d+: /);
