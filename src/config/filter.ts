@@ -54,6 +54,7 @@ const matches = (schema: z.ZodType) => (s: string) => schema.safeParse(s).succes
  * A pattern with one of these can never match a branch or tag.
  */
 const BAD_REF: ReadonlyArray<readonly [RegExp, string]> = [
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what git refuses here
   [/[\x00-\x20\x7f]/, 'contains a space or a control character'],
   [/[~^:?[\\]/, 'contains one of ~ ^ : ? [ \\'],
   [/\.\./, 'contains ".."'],
