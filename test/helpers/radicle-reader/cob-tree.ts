@@ -8,7 +8,7 @@
  * Its writer: manifest bytes `{"typeName":"…","version":1}` (serde field order, not canonical), blobs named
  * exactly `0`…`n-1`, embeds as blobs in a tree named `embeds`, every blob with mode 100644, nothing else.
  */
-import { readObject, readTree } from './git.ts';
+import { readObject, readObjects, readTree } from './git.ts';
 import { Violations, type Violation } from './violations.ts';
 
 export interface Manifest {
@@ -63,6 +63,7 @@ export function readCobTree(gitDir: string, treeOid: string, typeName: string): 
     v.reject('tree-missing', `tree ${treeOid} is not in storage`);
     return { loadable: false, manifest: null, actionBlobs: [], embeds: [], violations: v.list };
   }
+  readObjects(gitDir, entries.map((e) => e.oid)); // one batch for every entry, then served from cache
   let loadable = true;
   const manifestEntry = entries.find((e) => e.name === 'manifest');
   let manifest: Manifest | null = null;
@@ -101,7 +102,9 @@ export function readCobTree(gitDir: string, treeOid: string, typeName: string): 
 
   const embeds: Embed[] = [];
   const embedsEntry = entries.find((e) => e.name === 'embeds' && e.type === 'tree');
-  for (const e of embedsEntry ? (readTree(gitDir, embedsEntry.oid) ?? []) : []) {
+  const embedEntries = embedsEntry ? (readTree(gitDir, embedsEntry.oid) ?? []) : [];
+  readObjects(gitDir, embedEntries.map((e) => e.oid));
+  for (const e of embedEntries) {
     const content = e.type === 'blob' ? readObject(gitDir, 'blob', e.oid) : null;
     if (content === null || e.mode !== '100644') v.nonstandard('embed-entry', `embed ${e.name} is not a plain blob`);
     if (content !== null) embeds.push({ name: e.name, oid: e.oid, content });

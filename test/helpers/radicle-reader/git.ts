@@ -40,30 +40,83 @@ export function gitTry(gitDir: string, args: readonly string[]): Buffer | null {
   return res.status === 0 ? res.stdout : null;
 }
 
+interface StoredObject {
+  readonly type: string;
+  readonly content: Buffer;
+}
+
+/** Objects are content-addressed, so a found object can be cached for good (per repository). */
+const cache = new Map<string, StoredObject>();
+
+/**
+ * Reads many objects with one `git cat-file --batch`; missing ones map to `null`. Spawning git per
+ * object is what made a naive reader slow; graphs are read a level at a time through this.
+ */
+export function readObjects(gitDir: string, oids: readonly string[]): Map<string, StoredObject | null> {
+  const out = new Map<string, StoredObject | null>();
+  const todo = [...new Set(oids)].filter((oid) => {
+    const hit = cache.get(`${gitDir}\0${oid}`);
+    if (hit) out.set(oid, hit);
+    else if (!OID_RE.test(oid)) out.set(oid, null);
+    return hit === undefined && OID_RE.test(oid);
+  });
+  if (todo.length === 0) return out;
+  const raw = git(gitDir, ['cat-file', '--batch'], Buffer.from(todo.map((o) => `${o}\n`).join('')));
+  const found = parseBatch(gitDir, raw);
+  for (const oid of todo) out.set(oid, found.get(oid) ?? null);
+  return out;
+}
+
+/** Parses `cat-file --batch` output (`<oid> <type> <size>\n<content>\n` or `<oid> missing\n`), caching hits. */
+function parseBatch(gitDir: string, raw: Buffer): Map<string, StoredObject> {
+  const found = new Map<string, StoredObject>();
+  for (let pos = 0; pos < raw.length; ) {
+    const nl = raw.indexOf(10, pos);
+    const [oid = '', type = '', size] = raw.subarray(pos, nl).toString('latin1').split(' ');
+    pos = nl + 1;
+    if (type === 'missing' || size === undefined) continue;
+    const obj = { type, content: Buffer.from(raw.subarray(pos, pos + Number(size))) };
+    pos += Number(size) + 1;
+    cache.set(`${gitDir}\0${oid}`, obj);
+    found.set(oid, obj);
+  }
+  return found;
+}
+
+/** Loads every object of a (small, test) repository into the cache with a single git process. */
+export function preloadObjects(gitDir: string): void {
+  parseBatch(gitDir, git(gitDir, ['cat-file', '--batch-all-objects', '--batch']));
+}
+
 /** The object's type, or `null` if it is not in the repository. */
 export function objectType(gitDir: string, oid: string): string | null {
-  if (!OID_RE.test(oid)) return null;
-  return gitTry(gitDir, ['cat-file', '-t', oid])?.toString().trim() ?? null;
+  return readObjects(gitDir, [oid]).get(oid)?.type ?? null;
 }
 
 /** Raw content of an object of the given type, or `null` if it is missing or of another type. */
 export function readObject(gitDir: string, type: 'blob' | 'tree' | 'commit', oid: string): Buffer | null {
-  if (objectType(gitDir, oid) !== type) return null;
-  return gitTry(gitDir, ['cat-file', type, oid]);
+  const obj = readObjects(gitDir, [oid]).get(oid);
+  return obj?.type === type ? obj.content : null;
+}
+
+/** Parses raw tree content: `<mode> <name>\0<20-byte oid>` entries. */
+export function parseTree(content: Buffer): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  for (let pos = 0; pos < content.length; ) {
+    const sp = content.indexOf(32, pos);
+    const nul = content.indexOf(0, sp);
+    const mode = content.subarray(pos, sp).toString('latin1').padStart(6, '0');
+    const type = mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
+    entries.push({ mode, type, name: content.subarray(sp + 1, nul).toString('utf8'), oid: content.subarray(nul + 1, nul + 21).toString('hex') });
+    pos = nul + 21;
+  }
+  return entries;
 }
 
 /** Entries of a tree, in git's stored order; `null` if `oid` is not a tree. */
 export function readTree(gitDir: string, oid: string): TreeEntry[] | null {
-  if (objectType(gitDir, oid) !== 'tree') return null;
-  const out = git(gitDir, ['ls-tree', '-z', '--full-tree', oid]).toString('utf8');
-  return out
-    .split('\0')
-    .filter((l) => l.length > 0)
-    .map((line) => {
-      const tab = line.indexOf('\t');
-      const [mode = '', type = '', entryOid = ''] = line.slice(0, tab).split(' ');
-      return { mode, type: type as TreeEntry['type'], oid: entryOid, name: line.slice(tab + 1) };
-    });
+  const content = readObject(gitDir, 'tree', oid);
+  return content === null ? null : parseTree(content);
 }
 
 /** Refs under `prefix` (symbolic refs resolved to their target object), sorted by name bytes. */

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { decodeChange, type DecodedChange } from './cob-change.ts';
-import { isAncestor, listRefs, objectType, OID_RE, resolveRef } from './git.ts';
+import { isAncestor, listRefs, objectType, OID_RE, preloadObjects, readObjects, resolveRef } from './git.ts';
 import { checkAttestations, type AttestationCheck } from './job-attestations.ts';
 import { evaluateJob, type JobState } from './job-evaluate.ts';
 import { Violations, type Violation } from './violations.ts';
@@ -52,6 +52,7 @@ const REF_RE = /^refs\/namespaces\/([^/]+)\/refs\/cobs\/xyz\.radworks\.job\/(.+)
 /** Reads and checks every job COB of `rid` in `storagePath` (`$RAD_HOME/storage`). */
 export function readJobCobs(storagePath: string, rid: string): JobCobsReading {
   const gitDir = repoPath(storagePath, rid);
+  preloadObjects(gitDir);
   const v = new Violations();
   const byId = new Map<string, JobTip[]>();
   for (const ref of listRefs(gitDir, 'refs/namespaces/')) {
@@ -79,6 +80,7 @@ function readJob(gitDir: string, rid: string, id: string, tips: JobTip[], cache:
   const changes = new Map<string, DecodedChange>();
   const stack = tips.map((t) => t.oid);
   while (stack.length > 0) {
+    readObjects(gitDir, stack); // batch-load this frontier's commits
     const oid = stack.pop() as string;
     if (changes.has(oid)) continue;
     const change = cache.get(oid) ?? decodeChange(gitDir, oid, { typeName: JOB_TYPE_NAME });
@@ -127,11 +129,16 @@ function checkJobShape(
     if (!root.gitParents.includes(request.oid)) v.nonstandard('root-commit-parent', `requested commit ${request.oid} is not a git parent`);
   }
   const identityHead = resolveRef(gitDir, 'refs/rad/id');
+  const inIdentity = new Map<string, boolean>();
+  const isIdentity = (oid: string, head: string): boolean => {
+    if (!inIdentity.has(oid)) inIdentity.set(oid, isAncestor(gitDir, oid, head));
+    return inIdentity.get(oid) === true;
+  };
   for (const c of changes.values()) {
     const isRoot = c.oid === id;
     if (!isRoot && c.actions.some((a) => a?.type === 'Request')) v.nonstandard('late-request', `change ${c.oid} repeats Request (ignored)`);
     if (!isRoot && c.related.length > 0) v.nonstandard('related-on-update', `change ${c.oid} has Rad-Related; Run/Finished have none`);
-    if (c.resource !== null && identityHead !== null && !isAncestor(gitDir, c.resource, identityHead)) {
+    if (c.resource !== null && identityHead !== null && !isIdentity(c.resource, identityHead)) {
       v.nonstandard('resource-not-identity', `change ${c.oid} Rad-Resource ${c.resource} is not in refs/rad/id's history`);
     }
     if (c.loadable && !applied.includes(c.oid) && !pruned.includes(c.oid) && applied.length > 0) {

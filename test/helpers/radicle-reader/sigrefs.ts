@@ -13,7 +13,7 @@
  * `refs/rad/sigrefs` and `refs/tmp/heads/*`, symbolic refs resolved).
  */
 import { parseCommitObject } from './commit-object.ts';
-import { gitTry, listRefs, readObject, readTree, resolveRef, ZERO_OID } from './git.ts';
+import { gitTry, listRefs, preloadObjects, readObject, readObjects, readTree, resolveRef, ZERO_OID } from './git.ts';
 import { repoPath } from './job-cobs.ts';
 import { base58btcEncode, publicKeyFromNid, verifyEd25519 } from './keys.ts';
 import { Violations, type Violation } from './violations.ts';
@@ -60,6 +60,7 @@ const REFNAME_RE = /^refs\/(?!.*(?:\.\.|\/\/|@\{|\.lock(?:\/|$)|\/\.|\/$))[^\0-\
 /** Verifies the signed refs of namespace `nid` in repository `rid` under `storagePath`. */
 export function verifySigrefs(storagePath: string, rid: string, nid: string): SigrefsVerification {
   const gitDir = repoPath(storagePath, rid);
+  preloadObjects(gitDir);
   const expectedRid = rid.startsWith('rad:') ? rid : `rad:${rid}`;
   const v = new Violations({ namespace: nid });
   const pub = publicKeyFromNid(nid);
@@ -115,6 +116,17 @@ export function verifySigrefs(storagePath: string, rid: string, nid: string): Si
   return { ok: v.list.length === 0, head, chain, signed, actual, violations: v.list };
 }
 
+const docOids = new Map<string, string | undefined>();
+
+/** Blob OID of `embeds/radicle.json` in identity commit `root` (what heartwood's `IdentityRootReader` reads). */
+function identityDocOid(gitDir: string, root: string): string | undefined {
+  const key = `${gitDir}\0${root}`;
+  if (!docOids.has(key)) {
+    docOids.set(key, gitTry(gitDir, ['rev-parse', '-q', '--verify', `${root}^{commit}:embeds/radicle.json`])?.toString().trim());
+  }
+  return docOids.get(key);
+}
+
 function readCommit(gitDir: string, oid: string, v: Violations, pub: Buffer, rid: string, isHead: boolean): SigrefsCommit {
   const raw = readObject(gitDir, 'commit', oid);
   const commit = raw === null ? null : parseCommitObject(raw);
@@ -126,6 +138,7 @@ function readCommit(gitDir: string, oid: string, v: Violations, pub: Buffer, rid
   if (commit.parents.length > 1) return broken('sigrefs-parents', `${commit.parents.length} parents; readers ≥ 1.7 require a linear chain`);
   const parent = commit.parents[0] ?? null;
   const entries = readTree(gitDir, commit.tree) ?? [];
+  readObjects(gitDir, entries.map((e) => e.oid));
   const blob = (name: string) => {
     const e = entries.find((x) => x.name === name && x.type === 'blob');
     return e ? readObject(gitDir, 'blob', e.oid) : null;
@@ -152,7 +165,7 @@ function readCommit(gitDir: string, oid: string, v: Violations, pub: Buffer, rid
   let level: FeatureLevel = 'none';
   const root = refs['refs/rad/root'];
   if (root !== undefined) {
-    const docOid = gitTry(gitDir, ['rev-parse', '-q', '--verify', `${root}^{commit}:embeds/radicle.json`])?.toString().trim();
+    const docOid = identityDocOid(gitDir, root);
     if (docOid === undefined) return { ...broken('sigrefs-identity-root', `rad/root ${root} has no embeds/radicle.json`), refs, parent };
     if (ridFromBlobOid(docOid) !== rid) return { ...broken('sigrefs-identity', `rad/root belongs to ${ridFromBlobOid(docOid)}, not ${rid}`), refs, parent };
     level = 'root';
