@@ -87,6 +87,10 @@ export function verifySigrefs(storagePath: string, rid: string, nid: string): Si
     oid = commit.parent;
   }
   const headCommit = chain[0] as SigrefsCommit;
+  const signed = { ...headCommit.refs };
+  delete signed[PARENT];
+  // heartwood cannot read a namespace whose head fails verification: nothing further to compare.
+  if (headCommit.level === null) return { ok: false, head, chain, signed, actual, violations: v.list };
   const levels = chain.map((c) => c.level);
   const maxLevel = levels.reduce<FeatureLevel>((m, l) => (l !== null && RANK[l] > RANK[m] ? l : m), 'none');
   if (headCommit.level !== null && RANK[headCommit.level] < RANK[maxLevel]) {
@@ -96,15 +100,13 @@ export function verifySigrefs(storagePath: string, rid: string, nid: string): Si
     v.reject('sigrefs-history', 'an older sigrefs commit fails verification, and the head is below level parent');
   }
   chain.forEach((c, i) => {
-    if (c.parent !== null && c.refs[PARENT] === undefined && i < chain.findLastIndex((d) => d.refs[PARENT] !== undefined)) {
+    if (i > 0 && c.parent !== null && c.refs[PARENT] === undefined && i < chain.findLastIndex((d) => d.refs[PARENT] !== undefined)) {
       v.nonstandard('sigrefs-gap', `sigrefs commit ${c.oid} lacks ${PARENT} after earlier commits had it`);
     }
   });
   if (headCommit.parent !== null && headCommit.refs[PARENT] === undefined) {
     v.nonstandard('sigrefs-no-parent-entry', `head ${head} has a parent but no ${PARENT} (heartwood ≥ 1.7 always writes it)`);
   }
-  const signed = { ...headCommit.refs };
-  delete signed[PARENT];
   if (signed['refs/rad/root'] === undefined) v.nonstandard('sigrefs-no-root', 'head does not sign refs/rad/root');
   for (const [name, oid] of Object.entries(actual)) {
     if (signed[name] === undefined) v.reject('sigrefs-unsigned-ref', `${name} (${oid}) exists but is not signed`);
