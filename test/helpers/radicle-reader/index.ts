@@ -6,6 +6,7 @@
  * /work/shared/reference/trust.md and heartwood's, radicle-job's and radicle-httpd's source.
  *
  * Main entry points:
+ * - `auditStorage(storagePath, rid)` + `assertClean(audit)` → jobs + sigrefs + `git fsck --strict` at once;
  * - `readJobCobs(storagePath, rid)` → every job COB, every change decoded and checked, Radicle's state;
  * - `jobsForCommit(reading, commit)`, `httpdJobs(reading, commit)` → what `rad job`/httpd show;
  * - `evaluateJob(changes, rootId, commitExists)` → radicle-job's `{oid, runs}` from decoded changes;
@@ -14,6 +15,7 @@
  * - `fsckStrict(gitDir)`; did:key ⇄ raw key ⇄ OpenSSH key helpers; `formatViolations` for messages.
  * Every result carries `violations` (see violations.ts for the severities); a correct writer yields none.
  */
+export { assertClean, auditStorage, type AuditOptions, type StorageAudit } from './audit.ts';
 export { checkCanonical, canonicalJson, type Json } from './canonical-json.ts';
 export { decodeChange, type DecodedChange, type Signer } from './cob-change.ts';
 export type { Embed, Manifest } from './cob-tree.ts';
