@@ -26,7 +26,7 @@ test('a node that wrote a job as heartwood does passes the audit; a later unsign
 
   const audit = auditStorage(s.storagePath, s.rid);
   assertClean(audit);
-  assert.deepEqual(audit.sigrefs.map((r) => r.ok), [true, true], "delegate and CI namespaces");
+  assert.deepEqual(audit.sigrefs.map((r) => r.ok), [true, true], 'delegate and CI namespaces');
   assert.equal(audit.jobs.jobs.length, 1);
 
   git(s.gitDir, ['update-ref', `refs/namespaces/${ci.nid}/refs/heads/stray`, s.commit]);

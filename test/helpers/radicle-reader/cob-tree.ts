@@ -73,7 +73,11 @@ export function readCobTree(gitDir: string, treeOid: string, typeName: string): 
   } else {
     manifest = readManifest(manifestBytes, v);
     const expected = JSON.stringify({ typeName, version: 1 });
-    if (manifest !== null && manifestBytes.toString('utf8') !== expected) {
+    if (manifest !== null && manifest.typeName !== typeName) {
+      v.nonstandard('manifest-type', `manifest typeName ${manifest.typeName}, expected ${typeName}`);
+    } else if (manifest !== null && manifest.version !== 1) {
+      v.nonstandard('manifest-version', `manifest version ${manifest.version}; heartwood writes 1`);
+    } else if (manifest !== null && manifestBytes.toString('utf8') !== expected) {
       v.nonstandard('manifest-bytes', `manifest ${manifestBytes.toString('utf8')}; heartwood writes ${expected}`);
     }
   }

@@ -6,7 +6,7 @@
  * struct variant: unknown ones are tolerated, missing ones are an error; serde also accepts them as an
  * array in declaration order. `oid` is a git OID, `uuid` a `uuid::Uuid` (hyphenated, simple, braced or urn
  * text), `log` a `url::Url` (WHATWG parsing, as `new URL`), `reason` the unit variants "Succeeded" |
- * "Failed". A decode error makes Radicle prune the change (and its descendants).
+ * "Failed". An OID is read as git2 reads hex (either case; radicle writes lower case). A decode error makes Radicle prune the change (and its descendants).
  */
 import type { Json } from './canonical-json.ts';
 import { Violations, type Violation } from './violations.ts';
@@ -80,8 +80,9 @@ export function decodeJobAction(value: Json): ActionDecode {
 
   if (variant === 'Request') {
     const oid = fields['oid'];
-    if (typeof oid !== 'string' || !/^[0-9a-f]{40}$/.test(oid)) return fail(`Request.oid ${JSON.stringify(oid)} is not a 40-hex OID`);
-    return { action: { type: 'Request', oid }, violations: v.list };
+    if (typeof oid !== 'string' || !/^[0-9a-f]{40}$/i.test(oid)) return fail(`Request.oid ${JSON.stringify(oid)} is not a 40-hex OID`);
+    if (oid !== oid.toLowerCase()) v.nonstandard('action-oid-form', `oid ${oid} is not lower-case hex`);
+    return { action: { type: 'Request', oid: oid.toLowerCase() }, violations: v.list };
   }
   const rawUuid = fields['uuid'];
   const uuid = typeof rawUuid === 'string' ? parseUuid(rawUuid) : null;
