@@ -6,7 +6,8 @@
  * struct variant: unknown ones are tolerated, missing ones are an error; serde also accepts them as an
  * array in declaration order. `oid` is a git OID, `uuid` a `uuid::Uuid` (hyphenated, simple, braced or urn
  * text), `log` a `url::Url` (WHATWG parsing, as `new URL`), `reason` the unit variants "Succeeded" |
- * "Failed". An OID is read as git2 reads hex (either case; radicle writes lower case). A decode error makes Radicle prune the change (and its descendants).
+ * "Failed". An OID is read as git2 reads hex (either case; Radicle writes lower case). A decode error
+ * makes Radicle prune the change (and its descendants).
  */
 import type { Json } from './canonical-json.ts';
 import { Violations, type Violation } from './violations.ts';
