@@ -45,7 +45,7 @@ test('a run attestation signed by the node verifies offline with its did:key, UR
 
 test('a tampered payload, or a key outside the trusted set, does not verify', () => {
   const env = dsseEnvelope(a, testResultStatement(input()));
-  const forged = Buffer.from(String(env['payload']), 'base64').toString().replace('PASSED', 'FAILED');
+  const forged = Buffer.from(env['payload'] as string, 'base64').toString().replace('PASSED', 'FAILED');
   const tampered = { ...env, payload: Buffer.from(forged).toString('base64') };
   assert.deepEqual(codes(verifyDsse(tampered, a.did)), ['dsse-signature']);
   assert.deepEqual(codes(verifyDsse(env, b.did)), ['dsse-signature']);

@@ -88,7 +88,7 @@ export function decodeJobAction(value: Json): ActionDecode {
   const rawUuid = fields['uuid'];
   const uuid = typeof rawUuid === 'string' ? parseUuid(rawUuid) : null;
   if (uuid === null) return fail(`${variant}.uuid ${JSON.stringify(rawUuid)} is not a UUID`);
-  if (uuid !== rawUuid) v.nonstandard('action-uuid-form', `uuid "${String(rawUuid)}" is not lower-case hyphenated`);
+  if (uuid !== rawUuid) v.nonstandard('action-uuid-form', `uuid ${JSON.stringify(rawUuid)} is not lower-case hyphenated`);
   if (variant === 'Run') {
     const rawLog = fields['log'];
     if (typeof rawLog !== 'string' || !URL.canParse(rawLog)) return fail(`Run.log ${JSON.stringify(rawLog)} is not an absolute URL`);

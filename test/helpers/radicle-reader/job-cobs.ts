@@ -148,7 +148,12 @@ function checkJobShape(
       const seen = new Set<string>();
       const todo = [start];
       while (todo.length > 0) {
-        for (const p of changes.get(todo.pop() as string)?.parents ?? []) if (!seen.has(p)) todo.push(p), seen.add(p);
+        for (const p of changes.get(todo.pop() as string)?.parents ?? []) {
+          if (!seen.has(p)) {
+            seen.add(p);
+            todo.push(p);
+          }
+        }
       }
       return seen;
     };

@@ -83,7 +83,7 @@ export function verifySigrefs(storagePath: string, rid: string, nid: string): Si
     const commit = readCommit(gitDir, oid, cv, pub, expectedRid, chain.length === 0);
     chain.push(commit);
     // Problems deeper in the chain only matter to heartwood when the head is below level `parent`.
-    for (const x of cv.list) (chain.length === 1 ? v.add([x]) : v.add([{ ...x, severity: 'nonstandard' }]));
+    v.add(chain.length === 1 ? cv.list : cv.list.map((x) => ({ ...x, severity: 'nonstandard' as const })));
     oid = commit.parent;
   }
   const headCommit = chain[0] as SigrefsCommit;
