@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Installs what cibq needs on a fresh Debian machine: git and redis-server (and, with --test,
-# Chromium and systemd for the tests) from Debian's packages, then the npm dependencies,
+# Chromium, systemd and ssh-keygen for the tests) from Debian's packages, then the npm dependencies,
 # which include the Node 24 that runs cibq (this works even where the system's node is older).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=(git redis-server)
-if [ "${1:-}" = "--test" ]; then want+=(chromium systemd); fi
+if [ "${1:-}" = "--test" ]; then want+=(chromium systemd openssh-client); fi
 missing=()
 for pkg in "${want[@]}"; do
   case $pkg in
     redis-server) command -v redis-server >/dev/null || missing+=("$pkg") ;;
     chromium) [ -x /usr/bin/chromium ] || missing+=("$pkg") ;;
     systemd) command -v systemd-analyze >/dev/null || missing+=("$pkg") ;;
+    openssh-client) command -v ssh-keygen >/dev/null || missing+=("$pkg") ;;
     *) command -v "$pkg" >/dev/null || missing+=("$pkg") ;;
   esac
 done
