@@ -9,7 +9,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyUpdate } from '../src/reporter/apply-update.ts';
+import { applyUpdate } from '../src/db/apply-update.ts';
 import type { ReportInfo } from '../src/reporter/pages/report-info.ts';
 import { writeReportChanges, writeReports, type WriteStats } from '../src/reporter/pages/report-writer.ts';
 import { PAGE_SIZE } from '../src/reporter/pages/paths.ts';

@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Config, Env } from './config.ts';
-import { configSchema, envOverrides, maskRedisUrl } from './config.ts';
+import { configSchema, envOverrides } from './config.ts';
+import { maskUrl } from '../util/mask-url.ts';
 import { formatDuration } from './duration.ts';
 import { ConfigError, issueText } from '../util/errors.ts';
 import type { ConfigIssue } from '../util/errors.ts';
@@ -84,7 +85,7 @@ export function maskedConfig(c: Config): unknown {
     log_limit: c.logLimitBytes,
     keep_runs: c.keepRuns,
     report_private: c.reportPrivate,
-    redis: { url: maskRedisUrl(c.redis.url), prefix: c.redis.prefix },
+    redis: { url: maskUrl(c.redis.url), prefix: c.redis.prefix },
     node: { rad_home: c.node.radHome, socket: c.node.socket },
     worker: { concurrency: c.worker.concurrency, lock_duration: formatDuration(c.worker.lockDurationMs) },
   };

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { bool, deepFreeze, duration, envMap, int, list, map, plain, section, size, text } from './config-fields.ts';
 import { FilterList } from './filter.ts';
+import { maskUrl } from '../util/mask-url.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 /** What the schema needs besides the document: the file, the home directory, the environment's overrides, the declared adapters. */
@@ -108,23 +109,12 @@ export function configSchema(cx: SchemaContext) {
   }));
 }
 
-export function maskRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    if (u.searchParams.has('password')) u.searchParams.set('password', '***');
-    return u.href;
-  } catch {
-    return '***';
-  }
-}
-
 const isRedisUrl = (url: string): boolean => {
   const u = URL.parse(url);
   return u !== null && (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
 };
 const redisUrl = text.refine(isRedisUrl, {
-  error: (i) => `invalid Redis URL ${JSON.stringify(maskRedisUrl(String(i.input)))} (expected redis://host:port or rediss://…)`,
+  error: (i) => `invalid Redis URL ${JSON.stringify(maskUrl(String(i.input)))} (expected redis://host:port or rediss://…)`,
 });
 
 /** The environment's overrides of the file: REDIS_URL, RAD_HOME, RAD_SOCKET (empty values count as unset). */

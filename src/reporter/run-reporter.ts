@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { coerceError } from '../util/coerce-error.ts';
 import type { Keys } from '../queue/redis.ts';
 import { RunUpdateReader } from '../queue/run-updates.ts';
-import { applyUpdate } from './apply-update.ts';
+import { applyUpdate } from '../db/apply-update.ts';
 import type { LiveStatus } from './live-status.ts';
 import type { ReportInfo } from './pages/report-info.ts';
 import { writeReportChanges, writeReports, type ReportChanges } from './pages/report-writer.ts';

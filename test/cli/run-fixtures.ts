@@ -1,5 +1,5 @@
 /** A database of runs for the `runs list` tests, written by the reporter's own update code. */
-import { applyUpdate } from '../../src/reporter/apply-update.ts';
+import { applyUpdate } from '../../src/db/apply-update.ts';
 import { openDb } from '../../src/db/open-db.ts';
 import type { RunResult, RunSubject, RunUpdate } from '../../src/model/run.ts';
 

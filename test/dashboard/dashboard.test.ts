@@ -11,7 +11,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { startDashboard, type Dashboard } from '../../src/dashboard/dashboard.ts';
-import { applyUpdate } from '../../src/reporter/apply-update.ts';
+import { applyUpdate } from '../../src/db/apply-update.ts';
 import { openDb } from '../../src/db/open-db.ts';
 import type { Config } from '../../src/config/config.ts';
 import { parseConfig } from '../../src/config/config-load.ts';

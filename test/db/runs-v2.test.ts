@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { applyUpdate } from '../../src/reporter/apply-update.ts';
+import { applyUpdate } from '../../src/db/apply-update.ts';
 import { migrate, schemaVersion } from '../../src/db/migrate.ts';
 import { MIGRATIONS } from '../../src/db/migrations.ts';
 import { openDb } from '../../src/db/open-db.ts';

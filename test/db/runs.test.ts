@@ -9,7 +9,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { openDb, openDbReadOnly } from '../../src/db/open-db.ts';
 import { migrate, schemaVersion } from '../../src/db/migrate.ts';
 import { MIGRATIONS } from '../../src/db/migrations.ts';
-import { applyUpdate } from '../../src/reporter/apply-update.ts';
+import { applyUpdate } from '../../src/db/apply-update.ts';
 import {
   countRuns,
   countRunsByResult,
@@ -183,7 +183,7 @@ describe('read-only handle while the reporter writes', () => {
     await writeFile(
       script,
       `import { openDb } from ${JSON.stringify(mod('../../src/db/open-db.ts'))};
-import { applyUpdate } from ${JSON.stringify(mod('../../src/reporter/apply-update.ts'))};
+import { applyUpdate } from ${JSON.stringify(mod('../../src/db/apply-update.ts'))};
 const db = openDb(process.argv[2]);
 const base = ${JSON.stringify(subject())};
 for (let i = 0; i < 400; i++) {

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { applyUpdate } from '../../src/reporter/apply-update.ts';
+import { applyUpdate } from '../../src/db/apply-update.ts';
 import { writeReports } from '../../src/reporter/pages/report-writer.ts';
 import { openDb } from '../../src/db/open-db.ts';
 import type { RunResult, RunSubject } from '../../src/model/run.ts';

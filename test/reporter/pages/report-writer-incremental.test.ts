@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { applyUpdate } from '../../../src/reporter/apply-update.ts';
+import { applyUpdate } from '../../../src/db/apply-update.ts';
 import type { ReportInfo } from '../../../src/reporter/pages/report-info.ts';
 import { writeReportChanges, writeReports } from '../../../src/reporter/pages/report-writer.ts';
 import { pruneRuns } from '../../../src/db/retention.ts';

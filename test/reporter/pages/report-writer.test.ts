@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Page } from 'playwright-core';
 import { openDb } from '../../../src/db/open-db.ts';
-import { applyUpdate } from '../../../src/reporter/apply-update.ts';
+import { applyUpdate } from '../../../src/db/apply-update.ts';
 import { writeReports } from '../../../src/reporter/pages/report-writer.ts';
 import { launchBrowser, type TestBrowser } from '../../helpers/browser.ts';
 import { RID_A, RID_B, RID_PRIVATE, subject, update } from '../fixtures.ts';

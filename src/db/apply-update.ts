@@ -16,7 +16,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
 import { stateRank, type RunUpdate } from '../model/run.ts';
-import { branchOf, getRunRow, RunRow } from '../db/runs.ts';
+import { branchOf, getRunRow, RunRow } from './runs.ts';
 
 /** Normalizes an ISO 8601 time so that text order is time order in SQLite. */
 function iso(s: string): string {

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { openDb } from '../../src/db/open-db.ts';
-import { applyUpdate } from '../../src/reporter/apply-update.ts';
+import { applyUpdate } from '../../src/db/apply-update.ts';
 import { getRunDetail, getRunRow } from '../../src/db/runs.ts';
 import type { RunUpdate } from '../../src/model/run.ts';
-import { subject, update } from './fixtures.ts';
+import { subject, update } from '../reporter/fixtures.ts';
 
 let dir: string;
 let db: DatabaseSync;
