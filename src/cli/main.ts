@@ -4,13 +4,16 @@
  */
 import { realpathSync } from 'node:fs';
 import { producerMain } from '../producer/main.ts';
+import { publisherMain } from '../publisher/main.ts';
 import { reporterMain } from '../reporter/main.ts';
+import { NodeKeyError } from '../signing/node-signer.ts';
 import { ConfigError, UsageError, issueText } from '../util/errors.ts';
 import { workerMain } from '../worker/main.ts';
 import { cancelMain } from './commands/cancel.ts';
 import { configMain } from './commands/config-check.ts';
 import { dashboardMain } from '../dashboard/main.ts';
 import { eventMain } from './commands/event.ts';
+import { jobsMain } from './commands/jobs.ts';
 import { queueMain } from './commands/queue.ts';
 import { reportMain } from './commands/report.ts';
 import { runsMain } from './commands/runs.ts';
@@ -28,7 +31,8 @@ Processes:
   worker        run adapters for queued runs (any number, any machine)
   reporter      record runs in SQLite and write the HTML reports
   dashboard     Bull dashboard of the queues, the reports, /healthz and /metrics
-  up            all three in one process
+  publisher     record runs as signed job COBs on the Radicle network (job_cobs)
+  up            producer, worker and reporter (and the publisher) in one process
 
 Tools:
   config check  print the resolved configuration, or its errors
@@ -39,6 +43,7 @@ Tools:
   queue         queue counts, oldest waiting runs, reporter backlog, workers
   event         record node events, turn them into CI events, explain filters
   report        write the HTML reports once
+  jobs          every node's job COB runs for a commit, from storage
 
 Every command takes --config FILE (or env CIBQ_CONFIG) and --help.`;
 
@@ -47,6 +52,7 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<number>> = {
   worker: workerMain,
   reporter: reporterMain,
   dashboard: dashboardMain,
+  publisher: publisherMain,
   up: upMain,
   config: configMain,
   trigger: triggerMain,
@@ -56,6 +62,7 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<number>> = {
   queue: queueMain,
   event: eventMain,
   report: reportMain,
+  jobs: jobsMain,
 };
 
 export async function main(ctx: CommandContext): Promise<number> {
@@ -75,6 +82,10 @@ export async function main(ctx: CommandContext): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError) {
       ctx.stderr.write(`cibq: ${e.message}\nRun 'cibq ${command ? `${name} ` : ''}--help' for usage.\n`);
+      return 2;
+    }
+    if (e instanceof NodeKeyError) {
+      ctx.stderr.write(`cibq: ${e.message}\n`);
       return 2;
     }
     if (e instanceof ConfigError) {

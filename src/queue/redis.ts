@@ -43,6 +43,8 @@ export function redisKeys(prefix: string) {
     runQueue: (adapter: string) => `runs-${adapter}`,
     /** Stream of run state changes, consumed by the reporter (survives the reporter being down). */
     runUpdates: `${prefix}:run-updates`,
+    /** How many repositories the job-COB publisher still has to announce (for /metrics). */
+    publisherPendingAnnounces: `${prefix}:publisher:pending-announces`,
     /** Set of (adapter, repository, ref, commit) already enqueued. */
     dedupe: (key: string) => `${prefix}:dedupe:${key}`,
     /** Per-repository snapshot of refs the producer has processed: ref -> oid. */

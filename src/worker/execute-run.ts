@@ -29,7 +29,7 @@ export type ExecuteDeps = {
 };
 
 /** Environment variables adapters never see: they carry cibq's own credentials. */
-const SECRET_ENV = ['REDIS_URL', 'CIBQ_REDIS_URL', 'CIBQ_REDIS_PASSWORD', 'REDISCLI_AUTH'];
+const SECRET_ENV = ['REDIS_URL', 'CIBQ_REDIS_URL', 'CIBQ_REDIS_PASSWORD', 'REDISCLI_AUTH', 'RAD_PASSPHRASE'];
 
 export async function executeRun(
   deps: ExecuteDeps,

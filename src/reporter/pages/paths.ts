@@ -13,7 +13,6 @@
  */
 import { createHash } from 'node:crypto';
 
-const SAFE_RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const RID = /^rad:(z[1-9A-HJ-NP-Za-km-z]+)$/;
 const PATCH_ID = /^[0-9A-Za-z]{1,64}$/;
 const MAX_SLUG = 180;
@@ -21,10 +20,7 @@ const MAX_SLUG = 180;
 /** Runs per list page. */
 export const PAGE_SIZE = 50;
 
-/** File name of a run's page, or null when the id has characters unsafe in a path. */
-export function runFileName(id: string): string | null {
-  return SAFE_RUN_ID.test(id) ? `${id}.html` : null;
-}
+export { runFileName, runPagePath } from '../../model/run-page.ts';
 
 /** The directory name of a repository (`<rid without rad:>`), or null for a malformed rid. */
 export function repoDirName(rid: string): string | null {
@@ -58,11 +54,6 @@ export function patchDirName(patch: string): string | null {
 /** A list's index.html (its newest runs), or its stable page `page` (1 holds the oldest runs). */
 function listPage(dir: string, page?: number): string {
   return page === undefined ? `${dir}/index.html` : `${dir}/page-${page}.html`;
-}
-
-export function runPagePath(id: string): string | null {
-  const f = runFileName(id);
-  return f === null ? null : `runs/${f}`;
 }
 
 export function repoDirPath(rid: string): string | null {
