@@ -10,19 +10,23 @@ import { runUntilSignal, type Service } from '../bootstrap/lifecycle.ts';
 import type { Config } from '../config/config.ts';
 import { Announcer } from '../node/announcer.ts';
 import { connectRedis, redisKeys } from '../queue/redis.ts';
-import { loadNodeSigner } from '../signing/node-signer.ts';
+import { loadNodeSigner, type Signer } from '../signing/node-signer.ts';
 import { JobStore } from '../storage/job-store.ts';
 import { coerceError } from '../util/coerce-error.ts';
 import { runPublisher } from './run-publisher.ts';
 import type { PublisherOptions } from './run-step.ts';
 
-export const PUBLISHER_HELP = `Usage: cibq publisher [--config FILE] [--log-level LEVEL]
+export const PUBLISHER_HELP = `Usage: cibq publisher [--config FILE] [--log-level LEVEL] [--check-key]
 
 Tells patch authors on the Radicle network how their commits fared: records the start and end of
 every run (of the adapters with job_cobs on) in the commit's job COB (xyz.radworks.job) in the
 node's storage, signed with the node key ($RAD_HOME/keys/radicle: through ssh-agent when
 SSH_AUTH_SOCK holds it, else opened with RAD_PASSPHRASE), re-signs the node's refs and asks the node
-to announce them. Run it where the node's storage and key are.`;
+to announce them. Run it where the node's storage and key are. With job_cobs off for every
+adapter it needs no key and only acknowledges run updates.
+
+  --check-key   open the node key as the publisher would, print its node id and exit (0), or
+                exit 2 naming what is wrong (missing key, RAD_PASSPHRASE missing or wrong)`;
 
 /** The job-COB settings of the configuration (\`job_cobs\`, \`adapters.<name>.job_cobs\`, \`report_url\`). */
 type JobCobSettings = {
@@ -45,26 +49,33 @@ export function publishesJobCobs(config: Config): boolean {
   return Object.keys(config.adapters).some((a) => o.jobCobs(a));
 }
 
+function openKey(config: Config, env: CommandContext['env']): Promise<Signer> {
+  return loadNodeSigner({ radHome: config.node.radHome, passphrase: env.RAD_PASSPHRASE ?? null, agentSocket: env.SSH_AUTH_SOCK ?? null });
+}
+
+/**
+ * Starts the publisher. With job_cobs on for some adapter the node key is opened first (a
+ * NodeKeyError when it cannot be); with it off everywhere no key is needed: updates are only
+ * acknowledged, so the run-updates stream does not grow for a group nobody reads.
+ */
 export async function startPublisher(config: Config, log: Logger, env: CommandContext['env']): Promise<Service> {
-  const signer = await loadNodeSigner({
-    radHome: config.node.radHome,
-    passphrase: env.RAD_PASSPHRASE ?? null,
-    agentSocket: env.SSH_AUTH_SOCK ?? null,
-  });
-  log.info({ nid: signer.nid, via: signer.via }, 'publisher signing as the node');
+  const options = publisherOptions(config);
+  const signer = publishesJobCobs(config) ? await openKey(config, env) : null;
+  if (signer === null) log.warn('job_cobs is off for every adapter: acknowledging run updates without publishing');
+  else log.info({ nid: signer.nid, via: signer.via }, 'publisher signing as the node');
   const redis = connectRedis(config.redis, log, 'publisher');
   const keys = redisKeys(config.redis.prefix);
   const store = new JobStore({ radHome: config.node.radHome, signer, log: log.child({ component: 'job-store' }) });
   const announcer = new Announcer({
     socketPath: config.node.socket,
-    nid: signer.nid,
+    nid: signer?.nid ?? '',
     log: log.child({ component: 'announcer' }),
     onPending: (n) => {
       redis.set(keys.publisherPendingAnnounces, String(n)).catch((e: unknown) => log.debug({ err: coerceError(e) }, 'cannot record pending announces'));
     },
   });
   const abort = new AbortController();
-  const loop = runPublisher({ redis, keys, log, store, announcer, options: publisherOptions(config) }, abort.signal);
+  const loop = runPublisher({ redis, keys, log, store, announcer, options }, abort.signal);
   let stopped: Promise<void> | null = null;
   return {
     stop: () =>
@@ -79,13 +90,17 @@ export async function startPublisher(config: Config, log: Logger, env: CommandCo
 }
 
 export async function publisherMain(ctx: CommandContext): Promise<number> {
-  const p = parseCommand(ctx.argv, {});
+  const p = parseCommand(ctx.argv, { 'check-key': { type: 'boolean' } });
   if (p.values.help) {
     print(ctx, PUBLISHER_HELP);
     return 0;
   }
   const config = await configFor(ctx, p);
+  if (p.values['check-key']) {
+    const signer = await openKey(config, ctx.env);
+    print(ctx, `the node key opens (${signer.via === 'ssh-agent' ? 'through ssh-agent' : 'from the key file'}): ${signer.nid}`);
+    return 0;
+  }
   const log = loggerFor(ctx, p, 'cibq-publisher');
-  if (!publishesJobCobs(config)) log.warn('job_cobs is off for every adapter: acknowledging run updates without publishing');
   return runUntilSignal(log, await startPublisher(config, log, ctx.env), { forceAfterMs: 30_000 });
 }
