@@ -18,9 +18,9 @@ const UNITS_DIR = path.join(DEPLOY, 'systemd');
 const CONFIG_EXAMPLE = path.join(DEPLOY, 'cibq.yaml.example');
 const ENV_EXAMPLE = path.join(DEPLOY, 'cibq.env.example');
 const EXEC = '/opt/cibq/bin/cibq';
-const SERVICES = ['cibq-producer.service', 'cibq-reporter.service', 'cibq-dashboard.service', 'cibq-worker@.service'] as const;
+const SERVICES = ['cibq-producer.service', 'cibq-reporter.service', 'cibq-dashboard.service', 'cibq-publisher.service', 'cibq-worker@.service'] as const;
 /** What verify is asked about: the template through one of its instances. */
-const VERIFIED = ['cibq.target', 'cibq-producer.service', 'cibq-reporter.service', 'cibq-dashboard.service', 'cibq-worker@main.service'];
+const VERIFIED = ['cibq.target', 'cibq-producer.service', 'cibq-reporter.service', 'cibq-dashboard.service', 'cibq-publisher.service', 'cibq-worker@main.service'];
 
 type Unit = Map<string, Map<string, string[]>>;
 
@@ -99,9 +99,9 @@ describe('systemd units', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('are exactly the producer, reporter, dashboard, worker template and target', async () => {
+  test('are exactly the producer, reporter, dashboard, publisher, worker template and target', async () => {
     assert.deepEqual((await readdir(UNITS_DIR)).sort(),
-      ['cibq-dashboard.service', 'cibq-producer.service', 'cibq-reporter.service', 'cibq-worker@.service', 'cibq.target']);
+      ['cibq-dashboard.service', 'cibq-producer.service', 'cibq-publisher.service', 'cibq-reporter.service', 'cibq-worker@.service', 'cibq.target']);
   });
 
   test('pass systemd-analyze verify without warnings', async () => {
@@ -155,6 +155,7 @@ describe('systemd units', () => {
       'cibq-producer.service': 'producer',
       'cibq-reporter.service': 'reporter',
       'cibq-dashboard.service': 'dashboard',
+      'cibq-publisher.service': 'publisher',
       'cibq-worker@.service': 'worker',
     });
   });
@@ -167,6 +168,14 @@ describe('systemd units', () => {
     assert.ok(state.includes(path.dirname(config.db)), `${path.dirname(config.db)} is not writable by the dashboard`);
     assert.equal(one(u, 'Service', 'RestartPreventExitStatus'), '2');
     assert.deepEqual(values(u, 'Service', 'EnvironmentFile'), ['/etc/cibq/cibq.env', '-/etc/cibq/dashboard.env']);
+  });
+
+  test('the publisher writes only the node storage, as the node user, with the passphrase in its own file', async () => {
+    const u = await readUnit('cibq-publisher.service');
+    assert.equal(one(u, 'Service', 'User'), 'radicle');
+    assert.deepEqual(values(u, 'Service', 'ReadWritePaths'), ['-/var/lib/radicle/storage']);
+    assert.deepEqual(values(u, 'Service', 'EnvironmentFile'), ['/etc/cibq/cibq.env', '-/etc/cibq/publisher.env']);
+    assert.equal(one(u, 'Service', 'RestartPreventExitStatus'), '2');
   });
 
   test('worker instances are named HOST-INSTANCE', async () => {
@@ -198,8 +207,8 @@ describe('Procfile', () => {
     return new Map(lines.map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
   };
 
-  test('has a producer, a worker, a reporter and a dashboard', async () => {
-    assert.deepEqual([...(await procfile()).keys()].sort(), ['dashboard', 'producer', 'reporter', 'worker']);
+  test('has a producer, a worker, a reporter, a publisher and a dashboard', async () => {
+    assert.deepEqual([...(await procfile()).keys()].sort(), ['dashboard', 'producer', 'publisher', 'reporter', 'worker']);
   });
 
   test('each line starts its cibq command, as foreman runs it (sh -c in the project directory)', async () => {
