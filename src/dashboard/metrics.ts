@@ -71,6 +71,11 @@ export function createMetrics(deps: MetricsDeps): DashboardMetrics {
   const workers = new Gauge({ name: 'cibq_workers', help: 'Live workers by state (running or draining)', labelNames: ['state'], registers });
   const workerRuns = new Gauge({ name: 'cibq_worker_runs', help: 'Runs the live workers are executing now', registers });
   const runs = new Gauge({ name: 'cibq_runs', help: 'Finished runs in the database by adapter and result', labelNames: ['adapter', 'result'], registers });
+  const pendingAnnounces = new Gauge({
+    name: 'cibq_publisher_pending_announces',
+    help: 'Repositories whose job-COB updates the node has not yet announced (retried with backoff); 0 until the publisher reports any',
+    registers,
+  });
   const unfinished = new Gauge({ name: 'cibq_runs_unfinished', help: 'Runs in the database not finished yet, by adapter and state', labelNames: ['adapter', 'state'], registers });
   let stats: RunStats = { groups: [], unfinished: [] };
   registry.registerMetric(durationHistogram(() => stats) as unknown as Metric);
@@ -86,6 +91,7 @@ export function createMetrics(deps: MetricsDeps): DashboardMetrics {
     jobs.reset();
     workers.reset();
     workerRuns.reset();
+    pendingAnnounces.reset();
     up.set(0);
     if (!(await deps.redisUp())) return;
     try {
@@ -96,12 +102,15 @@ export function createMetrics(deps: MetricsDeps): DashboardMetrics {
       const live: WorkerInfo[] = await withTimeout(listWorkers(deps.redis, deps.keys), 5000);
       for (const state of ['running', 'draining'] as const) workers.set({ state }, live.filter((w) => w.state === state).length);
       workerRuns.set(live.reduce((n, w) => n + w.running.length, 0));
+      const pending = await withTimeout(deps.redis.get(deps.keys.publisherPendingAnnounces), 5000);
+      if (pending !== null && /^\d+$/.test(pending)) pendingAnnounces.set(Number(pending));
       up.set(1);
     } catch {
       // Redis went away during the scrape: report it down rather than half the series.
       jobs.reset();
       workers.reset();
       workerRuns.reset();
+      pendingAnnounces.reset();
     }
   }
 

@@ -289,6 +289,18 @@ describe('cibq dashboard', () => {
     assert.equal(m.get('cibq_worker_runs'), 1);
   });
 
+  test('/metrics shows the job-COB announces the publisher still has to make (0 until it reports any)', async () => {
+    const before = metricLines(await (await fetch(`${dash.url}/metrics`)).text());
+    assert.equal(before.get('cibq_publisher_pending_announces'), 0);
+    await client.set(redisKeys(PREFIX).publisherPendingAnnounces, '3');
+    try {
+      const m = metricLines(await (await fetch(`${dash.url}/metrics`)).text());
+      assert.equal(m.get('cibq_publisher_pending_announces'), 3);
+    } finally {
+      await client.del(redisKeys(PREFIX).publisherPendingAnnounces);
+    }
+  });
+
   test('/metrics works before the reporter has created the database', async () => {
     const fresh = mkdtempSync(path.join(os.tmpdir(), 'cq-dash2-'));
     try {
