@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { parseCommand } from '../bootstrap/args.ts';
 import { configFor, loggerFor, print, type CommandContext } from '../bootstrap/context.ts';
+import { jobCobOptions } from '../bootstrap/job-cobs.ts';
 import { runUntilSignal, type Service } from '../bootstrap/lifecycle.ts';
 import type { Config } from '../config/config.ts';
 import { Announcer } from '../node/announcer.ts';
@@ -28,19 +29,8 @@ adapter it needs no key and only acknowledges run updates.
   --check-key   open the node key as the publisher would, print its node id and exit (0), or
                 exit 2 naming what is wrong (missing key, RAD_PASSPHRASE missing or wrong)`;
 
-/** The job-COB settings of the configuration (\`job_cobs\`, \`adapters.<name>.job_cobs\`, \`report_url\`). */
-type JobCobSettings = {
-  jobCobs?: boolean;
-  reportUrl?: string | null;
-  adapters: Readonly<Record<string, { jobCobs?: boolean | null }>>;
-};
-
 export function publisherOptions(config: Config): PublisherOptions {
-  const c = config as Config & JobCobSettings;
-  return {
-    jobCobs: (adapter) => c.adapters[adapter]?.jobCobs ?? c.jobCobs ?? false,
-    reportUrl: c.reportUrl ?? null,
-  };
+  return jobCobOptions(config);
 }
 
 /** Whether any configured adapter publishes job COBs (`cibq up` starts the publisher only then). */

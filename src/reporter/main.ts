@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import { parseCommand } from '../bootstrap/args.ts';
 import { configFor, loggerFor, print, type CommandContext } from '../bootstrap/context.ts';
+import { jobCobOptions } from '../bootstrap/job-cobs.ts';
 import { runUntilSignal, type Service } from '../bootstrap/lifecycle.ts';
 import type { Config } from '../config/config.ts';
 import { connectRedis, redisKeys } from '../queue/redis.ts';
@@ -30,6 +31,7 @@ export function startReporter(config: Config, log: Logger, version: string): Ser
     reportDir: config.reportDir,
     version,
     reportPrivate: config.reportPrivate,
+    jobCobs: jobCobOptions(config).jobCobs,
     keepRuns: config.keepRuns,
     liveStatus: () => readLiveStatus(queues, Object.keys(config.adapters), queueRedis, keys),
   });

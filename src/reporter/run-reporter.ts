@@ -28,6 +28,8 @@ export type ReporterDeps = {
   log: Logger;
   reportDir: string | null;
   reportPrivate?: boolean;
+  /** Whether runs of an adapter are published as job COBs (their pages say so). */
+  jobCobs?: (adapter: string) => boolean;
   version: string;
   /** Queue counts and live workers, for index.html and status.json. */
   liveStatus: () => Promise<LiveStatus>;
@@ -151,6 +153,7 @@ export class Reporter {
       workers: live.workers,
       now: new Date(),
       ...(this.#deps.reportPrivate !== undefined ? { reportPrivate: this.#deps.reportPrivate } : {}),
+      ...(this.#deps.jobCobs !== undefined ? { jobCobs: this.#deps.jobCobs } : {}),
     };
   }
 

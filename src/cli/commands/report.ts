@@ -4,6 +4,7 @@
  * wrote meanwhile: see removeUnproduced). The queue counts and live workers shown come from Redis,
  * as the reporter shows them, when it can be reached; else none are shown, with a warning.
  */
+import { jobCobOptions } from '../../bootstrap/job-cobs.ts';
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readLiveStatus, type LiveStatus } from '../../reporter/live-status.ts';
@@ -67,6 +68,7 @@ export async function reportMain(ctx: CommandContext): Promise<number> {
       workers: live.workers,
       now: new Date(),
       reportPrivate: config.reportPrivate,
+      jobCobs: jobCobOptions(config).jobCobs,
     });
   } finally {
     db.close();

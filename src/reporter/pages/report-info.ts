@@ -15,6 +15,8 @@ export type ReportInfo = {
   now: Date;
   /** Publish runs of private repositories too (default false). */
   reportPrivate?: boolean;
+  /** Whether runs of an adapter are published as job COBs: their pages say how to see the job. */
+  jobCobs?: (adapter: string) => boolean;
   /** Node alias, appended to the title. */
   nodeAlias?: string;
   gitCommit?: string | null;

@@ -72,7 +72,8 @@ function published(s: Site, r: { private: boolean }): boolean {
 async function writeRunPage(s: Site, r: RunDetail): Promise<void> {
   const path = runPagePath(r.id);
   if (path === null) return;
-  await put(s.out, path, s.t.run({ ...runView(r, path), siteTitle: s.siteTitle, version: s.info.version }));
+  const jobCob = s.info.jobCobs?.(r.adapter) === true ? `cibq jobs ${r.repo} ${r.commit}` : null;
+  await put(s.out, path, s.t.run({ ...runView(r, path), jobCob, siteTitle: s.siteTitle, version: s.info.version }));
 }
 
 export function buildStatus(db: DatabaseSync, info: ReportInfo): Record<string, unknown> {

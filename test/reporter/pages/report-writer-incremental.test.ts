@@ -234,3 +234,16 @@ describe('incremental writes', () => {
     assert.ok(pub.written.includes('runs/secret.html'));
   });
 });
+
+describe('job COB link', () => {
+  test('the page of a run whose adapter publishes job COBs says how to see its job', async () => {
+    await writeReports(db, reportDir, { ...INFO, jobCobs: (adapter) => adapter === 'native' });
+    const name = (await readdir(join(reportDir, 'runs'))).find((f) => f.startsWith('main-'));
+    assert.ok(name);
+    const page = await readFile(join(reportDir, 'runs', name), 'utf8');
+    assert.match(page, /xyz\.radworks\.job/);
+    assert.match(page, new RegExp(`cibq jobs ${RID_A} [0-9a-f]{40}`));
+    await writeReports(db, reportDir, INFO);
+    assert.doesNotMatch(await readFile(join(reportDir, 'runs', name), 'utf8'), /xyz\.radworks\.job/);
+  });
+});
