@@ -125,7 +125,7 @@ export class RunUpdateReader {
     for (const g of all) {
       let keepFrom = nextId(g.lastDelivered);
       if (g.pending > 0) {
-        const summary = (await this.#redis.xpending(this.#key, g.name)) as unknown[];
+        const summary = (await this.#redis.xpending(this.#key, g.name));
         if (typeof summary[1] === 'string') keepFrom = summary[1];
       }
       if (bound === null || olderId(keepFrom, bound)) bound = keepFrom;

@@ -77,15 +77,15 @@ export class Blowfish {
       block[0] = (block[0] as number) ^ streamWord(data, pos);
       block[1] = (block[1] as number) ^ streamWord(data, pos);
       this.encipher(block, 0);
-      this.p[i] = block[0] as number;
-      this.p[i + 1] = block[1] as number;
+      this.p[i] = block[0];
+      this.p[i + 1] = block[1];
     }
     for (let i = 0; i < 1024; i += 2) {
       block[0] = (block[0] as number) ^ streamWord(data, pos);
       block[1] = (block[1] as number) ^ streamWord(data, pos);
       this.encipher(block, 0);
-      this.s[i] = block[0] as number;
-      this.s[i + 1] = block[1] as number;
+      this.s[i] = block[0];
+      this.s[i + 1] = block[1];
     }
   }
 

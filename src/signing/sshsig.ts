@@ -1,13 +1,9 @@
 /**
- * SSHSIG containers (OpenSSH PROTOCOL.sshsig), armored as `-----BEGIN SSH SIGNATURE-----` with the
- * base64 wrapped at exactly 70 columns: Radicle's reader (the ssh-key crate) reads the armor with a
- * fixed 70-column reader, so any other width makes a COB change unloadable (reference trust.md §1.5a).
- *
- * Two kinds:
- * - `radicleChangeSignature`: what Radicle puts in a COB change's `gpgsig` header. Namespace
- *   `radicle`, hash `sha256`, but the inner Ed25519 signature covers the raw bytes given (the 20 bytes
- *   of the tree OID), not SSHSIG's signed data, so `ssh-keygen -Y verify` rejects it by design.
- * - `sshsigSign`: a standard detached signature, verifiable with `ssh-keygen -Y verify` (trust.md §2.4).
+ * Standard detached SSHSIG signatures (OpenSSH PROTOCOL.sshsig, reference trust.md §2.4) by the
+ * node key, verifiable with `ssh-keygen -Y verify` against an allowed_signers line derived from the
+ * node's did:key; armored as `-----BEGIN SSH SIGNATURE-----` with the base64 at 70 columns, as
+ * OpenSSH and the ssh-key crate write it. (A COB change's `gpgsig`, which is not a standard SSHSIG,
+ * is made in src/storage/change-signature.ts.)
  */
 import { createHash } from 'node:crypto';
 import type { Signer } from './node-signer.ts';
@@ -30,13 +26,6 @@ function container(publicKey: Buffer, namespace: string, hash: string, sig64: Bu
     sshString(hash),
     sshString(ed25519SignatureBlob(sig64)),
   ]);
-}
-
-/** The armored `gpgsig` value of a Radicle COB change whose tree is `treeOid` (hex). */
-export async function radicleChangeSignature(signer: Signer, treeOid: string): Promise<string> {
-  if (!/^[0-9a-f]{40}$/.test(treeOid)) throw new Error(`not a tree oid: ${JSON.stringify(treeOid)}`);
-  const sig = await signer.sign(Buffer.from(treeOid, 'hex'));
-  return armorSshSig(container(signer.publicKey, 'radicle', 'sha256', sig));
 }
 
 /** A standard armored SSHSIG of `message` in `namespace` (hash sha512, as ssh-keygen -Y sign). */

@@ -1,10 +1,47 @@
 /**
  * The `gpgsig` header of a COB change: an armored SSHSIG container whose inner signature is a raw
  * Ed25519 signature over the 20 raw bytes of the change's tree OID (reference radicle-node.md §4).
+ * Namespace `radicle`, hash `sha256`; the base64 is wrapped at exactly 70 columns, because Radicle's
+ * reader (the ssh-key crate) reads the armor with a fixed 70-column reader (trust.md §1.5a). Since
+ * the signature does not cover SSHSIG's signed data, `ssh-keygen -Y verify` rejects it by design.
  */
 import { createPublicKey, verify } from 'node:crypto';
 
 export type ChangeSignature = { publicKey: Buffer; signature: Buffer };
+
+/** What the storage writers need of the node's key (src/signing's Signer has this shape). */
+export type CobSigner = {
+  readonly nid: string;
+  readonly publicKey: Buffer;
+  /** A raw 64-byte Ed25519 signature of `data`. */
+  sign: (data: Buffer) => Promise<Buffer>;
+};
+
+function sshString(b: Buffer | string): Buffer {
+  const buf = typeof b === 'string' ? Buffer.from(b, 'utf8') : b;
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(buf.length);
+  return Buffer.concat([len, buf]);
+}
+
+/** The armored `gpgsig` value (without header continuation spaces) signing a change whose tree is `treeOid`. */
+export async function changeSignatureArmor(signer: CobSigner, treeOid: string): Promise<string> {
+  if (!/^[0-9a-f]{40}$/.test(treeOid)) throw new Error(`not a tree oid: ${JSON.stringify(treeOid)}`);
+  const sig = await signer.sign(Buffer.from(treeOid, 'hex'));
+  const version = Buffer.alloc(4);
+  version.writeUInt32BE(1);
+  const blob = Buffer.concat([
+    Buffer.from('SSHSIG', 'latin1'),
+    version,
+    sshString(Buffer.concat([sshString('ssh-ed25519'), sshString(signer.publicKey)])),
+    sshString('radicle'),
+    sshString(''),
+    sshString('sha256'),
+    sshString(Buffer.concat([sshString('ssh-ed25519'), sshString(sig)])),
+  ]);
+  const lines = blob.toString('base64').match(/.{1,70}/g) ?? [];
+  return ['-----BEGIN SSH SIGNATURE-----', ...lines, '-----END SSH SIGNATURE-----'].join('\n');
+}
 
 class Reader {
   readonly #buf: Buffer;

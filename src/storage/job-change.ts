@@ -9,8 +9,7 @@
  */
 import type { GitPlumbing, TreeEntry } from './git-plumbing.ts';
 import { JOB_MANIFEST, encodeJobAction, type JobAction } from './job-action.ts';
-import { radicleChangeSignature } from '../signing/sshsig.ts';
-import type { Signer } from '../signing/node-signer.ts';
+import { changeSignatureArmor, type CobSigner } from './change-signature.ts';
 
 export type JobChange = {
   /** Current tips of the COB (empty for the root change). */
@@ -27,14 +26,14 @@ export type JobChange = {
 
 const MAX_ACTIONS = 127;
 
-export async function writeJobChange(git: GitPlumbing, signer: Signer, change: JobChange): Promise<string> {
+export async function writeJobChange(git: GitPlumbing, signer: CobSigner, change: JobChange): Promise<string> {
   if (change.actions.length === 0 || change.actions.length > MAX_ACTIONS) throw new Error('a change holds 1 to 127 actions');
   const entries: TreeEntry[] = [{ mode: '100644', type: 'blob', oid: await git.writeObject('blob', JOB_MANIFEST), name: 'manifest' }];
   for (const [i, action] of change.actions.entries()) {
     entries.push({ mode: '100644', type: 'blob', oid: await git.writeObject('blob', encodeJobAction(action)), name: String(i) });
   }
   const tree = await git.writeTree(entries);
-  const gpgsig = (await radicleChangeSignature(signer, tree)).trim().replace(/\n/g, '\n ');
+  const gpgsig = (await changeSignatureArmor(signer, tree)).replace(/\n/g, '\n ');
   const related = [...new Set(change.related)].sort();
   const parents = [...change.tips, ...related, change.resource];
   const clean = (v: string | null): string | null => (v === null ? null : v.replace(/[<>\n\r\0]/g, '').trim() || null);

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Rid } from '../model/ci-event.ts';
-import type { Signer } from '../signing/node-signer.ts';
+import type { CobSigner } from './change-signature.ts';
 import { GitBatch, type GitObject } from './git-batch.ts';
 import { parseCommit, parseTree, tagTarget } from './git-object.ts';
 import { GitPlumbing } from './git-plumbing.ts';
@@ -41,7 +41,7 @@ export type FoundJob = { id: string; state: JobState; tips: Map<string, string> 
 export type JobStoreDeps = {
   radHome: string;
   /** Null for a read-only store (`cibq jobs`). */
-  signer: Signer | null;
+  signer: CobSigner | null;
   log: Logger;
   /** Unix seconds (default: now). */
   now?: () => number;

@@ -10,7 +10,7 @@
  */
 import { ZERO_OID, type GitPlumbing } from './git-plumbing.ts';
 import { parseSigrefsBlob } from './sigrefs.ts';
-import type { Signer } from '../signing/node-signer.ts';
+import type { CobSigner } from './change-signature.ts';
 
 const SIGREFS = 'refs/rad/sigrefs';
 const PARENT = 'refs/rad/sigrefs-parent';
@@ -20,7 +20,7 @@ export type SignRefsResult = { at: string; changed: boolean; attempts: number };
 
 export type SignRefsDeps = {
   git: GitPlumbing;
-  signer: Signer;
+  signer: CobSigner;
   /** Unix seconds for the commit (default: now). */
   now?: () => number;
   /** Called between reading the refs and moving the sigrefs ref (tests race another writer here). */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import type { RunSubject, RunUpdate } from '../../src/model/run.ts';
+import type { FinishedUpdate, RunSubject, RunUpdate } from '../../src/model/run.ts';
 import { Announcer } from '../../src/node/announcer.ts';
 import { runPublisher } from '../../src/publisher/run-publisher.ts';
 import { connectRedis, redisKeys } from '../../src/queue/redis.ts';
@@ -75,7 +75,7 @@ const queued = (s: RunSubject): RunUpdate => ({ subject: s, state: 'queued', at,
 const triggered = (s: RunSubject): RunUpdate => ({ subject: s, state: 'triggered', at, trigger: '{}' });
 const running = (s: RunSubject, info: string | null): RunUpdate => ({ subject: s, state: 'running', at, adapter_run_id: 'x', info_url: info });
 const live = (s: RunSubject): RunUpdate => ({ subject: s, state: 'running', at, log: 'some output' });
-const finished = (s: RunSubject, result: RunUpdate['result']): RunUpdate => ({ subject: s, state: 'finished', at, result, reason: null });
+const finished = (s: RunSubject, result: FinishedUpdate['result']): RunUpdate => ({ subject: s, state: 'finished', at, result, reason: null });
 
 async function state(commit: string) {
   const jobs = await store.jobsFor(rid, commit);

@@ -43,13 +43,11 @@ export function readChange(gitDir: string, oid: string): RawChange {
   assert.ok((body[body.length - 1]?.length ?? 0) <= 70);
   const blob = Buffer.from(body.join(''), 'base64');
   assert.equal(blob.subarray(0, 6).toString(), 'SSHSIG');
-  let at = 10;
-  let pk: Buffer, ns: Buffer, reserved: Buffer, hash: Buffer, sig: Buffer;
-  [pk, at] = str(blob, at);
-  [ns, at] = str(blob, at);
-  [reserved, at] = str(blob, at);
-  [hash, at] = str(blob, at);
-  [sig, at] = str(blob, at);
+  const [pk, at1] = str(blob, 10);
+  const [ns, at2] = str(blob, at1);
+  const [reserved, at3] = str(blob, at2);
+  const [hash, at4] = str(blob, at3);
+  const [sig] = str(blob, at4);
   assert.equal(ns.toString(), 'radicle');
   assert.equal(reserved.length, 0);
   assert.equal(hash.toString(), 'sha256');
