@@ -32,7 +32,7 @@ Processes:
   reporter      record runs in SQLite and write the HTML reports
   dashboard     Bull dashboard of the queues, the reports, /healthz and /metrics
   publisher     record runs as signed job COBs on the Radicle network (job_cobs)
-  up            producer, worker and reporter (and the publisher) in one process
+  up            producer, worker, reporter and publisher in one process
 
 Tools:
   config check  print the resolved configuration, or its errors

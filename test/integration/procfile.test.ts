@@ -1,6 +1,6 @@
 /**
  * `npm run procfile`: foreman's nf starts the real `bin/cibq` processes of the Procfile with the
- * environment of a `.env` file; one node event goes through all four (producer, worker, reporter,
+ * environment of a `.env` file (the publisher idles: job_cobs is off); one node event goes through all four (producer, worker, reporter,
  * dashboard), and SIGTERM stops them all, leaving no process behind.
  */
 import assert from 'node:assert/strict';
@@ -163,8 +163,8 @@ redis: { prefix: ${PREFIX} }
     }
     const processes = descendants(npm.pid as number);
     const cibqs = processes.filter((p) => cmdline(p).includes('src/cli/main.ts'));
-    assert.deepEqual(cibqs.map((p) => cmdline(p).split(' ').find((w) => ['producer', 'worker', 'reporter', 'dashboard'].includes(w))).sort(),
-      ['dashboard', 'producer', 'reporter', 'worker'], output);
+    assert.deepEqual(cibqs.map((p) => cmdline(p).split(' ').find((w) => ['producer', 'worker', 'reporter', 'publisher', 'dashboard'].includes(w))).sort(),
+      ['dashboard', 'producer', 'publisher', 'reporter', 'worker'], output);
 
     // One push: the producer queues a run, a worker runs the adapter, the reporter records it.
     const c2 = await storage.commit(rid, { files: { 'README.md': 'two\n' }, parent: c1, message: 'second' });
@@ -205,7 +205,7 @@ redis: { prefix: ${PREFIX} }
     await waitFor('every process to exit', () => all.every((p) => !isAlive(p)), 30_000)
       .catch(() => assert.fail(`left behind: ${all.filter(isAlive).map((p) => `${p} ${cmdline(p)}`).join('; ')}\n${output}`));
     assert.equal(code, 0, output);
-    for (const name of ['producer', 'worker', 'reporter', 'dashboard']) {
+    for (const name of ['producer', 'worker', 'reporter', 'publisher', 'dashboard']) {
       assert.match(output, new RegExp(`${name}\\.1 .*stopped`), `${name} did not stop gracefully:\n${output}`);
     }
   });
