@@ -25,7 +25,8 @@ export function runStep(u: RunUpdate, opts: PublisherOptions): StepDecision {
   const starts = u.state === 'running' && u.log === undefined;
   if (!starts && u.state !== 'finished') return { kind: 'skip', why: null };
   if (!UUID.test(s.id)) return { kind: 'skip', why: `run id ${s.id} is not a lower-case UUID` };
-  const log = (u.info_url ? jobLogUrl(u.info_url) : null) ?? (opts.reportUrl !== null ? runPageUrl(opts.reportUrl, s.id) : null);
+  const page = opts.reportUrl !== null ? runPageUrl(opts.reportUrl, s.id) : null;
+  const log = (u.info_url ? jobLogUrl(u.info_url) : null) ?? (page !== null ? jobLogUrl(page) : null);
   if (log === null) return { kind: 'skip', why: 'no log URL: the adapter gave no http(s) info_url and report_url is not set' };
   let finished: JobReason | null = null;
   if (u.state === 'finished') finished = u.result === 'success' ? 'Succeeded' : 'Failed';
