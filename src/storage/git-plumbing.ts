@@ -80,6 +80,14 @@ export class GitPlumbing {
     return r.exitCode === 0 ? String(r.stdout).trim() : null;
   }
 
+  /** Those of `oids` that are not ancestors of another (`git merge-base --independent`), sorted. */
+  async independent(oids: readonly string[]): Promise<string[]> {
+    const unique = [...new Set(oids)];
+    if (unique.length <= 1) return unique;
+    const out = await this.#git(['merge-base', '--independent', ...unique]);
+    return out.split('\n').filter((l) => OID.test(l)).sort();
+  }
+
   /** The root commit(s) of the history of `rev`. */
   async roots(rev: string): Promise<string[]> {
     const out = await this.#git(['rev-list', '--max-parents=0', '--end-of-options', rev]);

@@ -204,7 +204,8 @@ export class JobStore {
         } else {
           jobId = job.id;
           if (actions.length > 0) {
-            const tips = [...new Set(job.tips.values())].sort();
+            // The COB's heads: a namespace's tip that another tip already contains is not a parent.
+            const tips = await git.independent([...job.tips.values()]);
             const change = await writeJobChange(git, signer, {
               tips,
               related: [],

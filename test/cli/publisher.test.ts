@@ -14,6 +14,7 @@ import { JobStore } from '../../src/storage/job-store.ts';
 import { makeRadKey } from '../fixtures/node-keys.ts';
 import { FakeStorage, makeNodeKey } from '../fixtures/radicle-storage.ts';
 import { cibq } from '../helpers/cli.ts';
+import { assertClean, auditStorage, httpdJobs, readJobCobs } from '../helpers/radicle-reader/index.ts';
 
 let dir: string;
 let config: string;
@@ -67,6 +68,9 @@ describe('cibq jobs', () => {
     assert.equal(r.code, 0, r.stderr);
     const jobs = JSON.parse(r.stdout) as unknown[];
     assert.equal(jobs.length, 1);
+    const storage = path.join(home, 'storage');
+    assertClean(auditStorage(storage, rid));
+    assert.deepEqual(jobs, httpdJobs(readJobCobs(storage, rid), commit), "radicle-httpd's answer, as the independent reader computes it");
     const job = jobs[0] as { jobId: string; commit: string; runs: Array<{ runId: string; node: { id: string }; status: string; log: string }> };
     assert.match(job.jobId, /^[0-9a-f]{40}$/);
     assert.equal(job.commit, commit);

@@ -19,7 +19,7 @@ import { FakeNode } from '../fixtures/fake-node.ts';
 import { makeRadKey, type RadKey } from '../fixtures/node-keys.ts';
 import { FakeStorage, makeNodeKey } from '../fixtures/radicle-storage.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
-import { checkSigrefs, fsckStrict, git, readChange } from '../storage/job-checks.ts';
+import { checkSigrefs, fsckStrict, git, radicleState, readChange } from '../storage/job-checks.ts';
 
 const log = pino({ level: 'silent' });
 const alice = makeNodeKey(3);
@@ -77,10 +77,14 @@ const running = (s: RunSubject, info: string | null): RunUpdate => ({ subject: s
 const live = (s: RunSubject): RunUpdate => ({ subject: s, state: 'running', at, log: 'some output' });
 const finished = (s: RunSubject, result: FinishedUpdate['result']): RunUpdate => ({ subject: s, state: 'finished', at, result, reason: null });
 
+/** Radicle's state of the commit's job, by the independent reader (which also audits storage), checked against cibq's own. */
 async function state(commit: string) {
   const jobs = await store.jobsFor(rid, commit);
   assert.equal(jobs.length, 1);
-  return jobStateJson((jobs[0] as { state: Parameters<typeof jobStateJson>[0] }).state);
+  const mine = jobStateJson((jobs[0] as { state: Parameters<typeof jobStateJson>[0] }).state);
+  const radicle = radicleState(home, rid, commit);
+  assert.deepEqual(radicle.state, mine);
+  return radicle.state;
 }
 
 function startLoop(): void {
@@ -139,6 +143,13 @@ describe('publisher', () => {
     fsckStrict(gitDir);
   });
 
+  test('the evaluated job equals radicle-job\'s state, as the independent reader computes it', async () => {
+    const st = await state(c(0));
+    const run = Object.values(st.runs[signer.nid] ?? {})[0];
+    assert.deepEqual(Object.keys(run ?? {}).sort(), ['log', 'status', 'timestamp']);
+    assert.equal(st.oid, c(0));
+  });
+
   test('the reporter group still gets every entry the publisher acknowledged', async () => {
     const reader = new RunUpdateReader(redis, keys.runUpdates, 'r', log);
     await reader.read(100, 1000); // this consumer's pending entries first: none
@@ -184,10 +195,8 @@ describe('publisher', () => {
     await bobStore.close();
     const s = subject(c(4));
     await send(running(s, null), finished(s, 'success'));
-    const jobs = await store.jobsFor(rid, c(4));
-    assert.equal(jobs.length, 1);
-    assert.equal(jobs[0]?.id, theirs.jobId);
-    const st = jobStateJson((jobs[0] as { state: Parameters<typeof jobStateJson>[0] }).state);
+    const st = await state(c(4));
+    assert.equal(radicleState(home, rid, c(4)).id, theirs.jobId);
     assert.deepEqual(Object.keys(st.runs).sort(), [bob.nid, signer.nid].sort());
   });
 
@@ -224,9 +233,10 @@ describe('crash safety', () => {
     // The COB moved but the sigrefs did not: the namespace is inconsistent until the restart.
     const restarted = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', join(import.meta.dirname, 'publisher-child.ts'), JSON.stringify({ ...opts, hangAfterCobWrite: false })], { stdio: 'inherit' });
     try {
+      // Polled with cibq's own reader: the audit would catch the restarted child between a COB write and its sigrefs.
       await until('the restarted publisher to finish the run', async () => {
-        const st = await state(c(7));
-        return JSON.stringify(st.runs[signer.nid]?.[s.id]?.status) === '{"Finished":"Succeeded"}';
+        const [job] = await store.jobsFor(rid, c(7));
+        return JSON.stringify(job?.state.runs.get(signer.nid)?.get(s.id)?.status) === '{"Finished":"Succeeded"}';
       }, 30_000);
       await until('the backlog to drain', async () => (await new RunUpdateReader(redis, keys.runUpdates, 'x', log, 'publisher').backlog()) === 0, 30_000);
     } finally {
@@ -241,6 +251,7 @@ describe('crash safety', () => {
     assert.equal(actions.filter((a) => a.includes(`"uuid":"${s.id}"`) && a.startsWith('{"Finished"')).length, 1);
     checkSigrefs(gitDir, signer.nid, key.publicKey);
     fsckStrict(gitDir);
+    assert.deepEqual((await state(c(7))).runs[signer.nid]?.[s.id]?.status, { Finished: 'Succeeded' });
     startLoop();
   });
 });

@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { assertClean, auditStorage, jobsForCommit, readJobCobs, type JobState } from '../helpers/radicle-reader/index.ts';
 
 export function git(gitDir: string, args: string[], input?: string | Buffer): Buffer {
   return execFileSync('git', ['--git-dir', gitDir, ...args], { input: input ?? '', maxBuffer: 64 << 20 });
@@ -94,4 +96,19 @@ export function checkSigrefs(gitDir: string, nid: string, pub: Buffer): { head: 
 
 export function fsckStrict(gitDir: string): void {
   execFileSync('git', ['--git-dir', gitDir, 'fsck', '--strict', '--no-dangling'], { stdio: 'pipe' });
+}
+
+/**
+ * The independent reader's view (test/helpers/radicle-reader, no code from src/): every job COB and
+ * the sigrefs of every namespace with jobs are what Radicle expects, and `git fsck --strict` passes;
+ * returns Radicle's state of the one visible job for `commit`.
+ */
+export function radicleState(radHome: string, rid: string, commit: string): { id: string; state: JobState } {
+  const storage = join(radHome, 'storage');
+  assertClean(auditStorage(storage, rid), 'storage after cibq wrote');
+  const jobs = jobsForCommit(readJobCobs(storage, rid), commit);
+  assert.equal(jobs.length, 1, `one visible job for ${commit}`);
+  const job = jobs[0];
+  assert.ok(job?.state);
+  return { id: job.id, state: job.state };
 }

@@ -11,7 +11,7 @@ import { signRefs } from '../../src/storage/sigrefs-writer.ts';
 import { loadNodeSigner, seedSigner, type Signer } from '../../src/signing/node-signer.ts';
 import { FakeStorage, makeNodeKey } from '../fixtures/radicle-storage.ts';
 import { makeRadKey, type RadKey } from '../fixtures/node-keys.ts';
-import { checkSigrefs, fsckStrict, git, readChange } from './job-checks.ts';
+import { checkSigrefs, fsckStrict, git, radicleState, readChange } from './job-checks.ts';
 
 const log = pino({ level: 'silent' });
 const alice = makeNodeKey(1);
@@ -104,6 +104,9 @@ describe('job COB writer', () => {
     const [job] = await store.jobsFor(rid, c1);
     assert.ok(job);
     const state = jobStateJson(job.state);
+    const radicle = radicleState(home, rid, c1);
+    assert.equal(radicle.id, job.id);
+    assert.deepEqual(radicle.state, state, 'the independent reader evaluates the same state');
     assert.equal(state.oid, c1);
     assert.deepEqual(Object.keys(state.runs), [key.nid]);
     const runs = state.runs[key.nid] ?? {};
@@ -130,6 +133,7 @@ describe('job COB writer', () => {
       assert.equal(ch.actions.length, 1);
       const [job] = await store.jobsFor(rid, c2);
       assert.deepEqual(Object.keys(jobStateJson(job?.state ?? { oid: '', runs: new Map() }).runs).sort(), [bob.nid, key.nid].sort());
+      assert.deepEqual(radicleState(home, rid, c2).state, jobStateJson(job?.state ?? { oid: '', runs: new Map() }));
       checkSigrefs(gitDir, key.nid, key.publicKey);
       checkSigrefs(gitDir, bob.nid, bob.publicKey);
       fsckStrict(gitDir);
@@ -169,6 +173,7 @@ describe('sigrefs under concurrent writers', () => {
     assert.equal(r.changed, true);
     const s = checkSigrefs(gitDir, key.nid, key.publicKey);
     assert.equal(s.head, r.at);
+    radicleState(home, rid, c1);
     const other = s.parent ?? '';
     assert.equal(git(gitDir, ['rev-parse', `${other}^`]).toString().trim(), start, 'one unbroken chain: start <- other writer <- cibq');
     assert.match(git(gitDir, ['cat-file', 'blob', `${s.head}:refs`]).toString(), / refs\/heads\/ci-notes\n/);
