@@ -66,6 +66,7 @@ export function maskedConfig(c: Config): unknown {
       kill_grace: formatDuration(a.killGraceMs),
       concurrency: a.concurrency,
       supersede: a.supersede,
+      job_cobs: a.jobCobs,
     };
   }
   return {
@@ -85,6 +86,8 @@ export function maskedConfig(c: Config): unknown {
     log_limit: c.logLimitBytes,
     keep_runs: c.keepRuns,
     report_private: c.reportPrivate,
+    report_url: c.reportUrl,
+    job_cobs: c.jobCobs,
     redis: { url: maskUrl(c.redis.url), prefix: c.redis.prefix },
     node: { rad_home: c.node.radHome, socket: c.node.socket },
     worker: { concurrency: c.worker.concurrency, lock_duration: formatDuration(c.worker.lockDurationMs) },

@@ -44,6 +44,8 @@ export function configSchema(cx: SchemaContext) {
     concurrency: orNull(int(1)),
     /** Whether a newer commit cancels older runs of this adapter; null inherits the global setting. */
     supersede: orNull(bool),
+    /** Publish this adapter's runs as job COBs; null inherits the global job_cobs. */
+    job_cobs: ['jobCobs', orNull(bool)],
   }, (a, problem) => {
     if (a.config != null && a.config_env == null) problem('config_env', 'required when config is set (names the variable that gets the config file path)');
   });
@@ -79,6 +81,10 @@ export function configSchema(cx: SchemaContext) {
     keep_runs: ['keepRuns', orNull(int(1))],
     /** Publish runs of private repositories in the reports. */
     report_private: ['reportPrivate', bool.default(false)],
+    /** The public URL report_dir is served at: run pages linked from job COBs live under it. */
+    report_url: ['reportUrl', orNull(httpUrl)],
+    /** Publish every run to the Radicle network as a signed xyz.radworks.job COB (per adapter: job_cobs). */
+    job_cobs: ['jobCobs', bool.default(false)],
     adapters: map(z.record(z.string().regex(ADAPTER_NAME), adapter, { error: 'adapter names may contain only letters, digits, ".", "_" and "-" (up to 64)' })).default({}),
     filters: FilterList.default([]),
     default_adapter: ['defaultAdapter', orNull(adapterName)],
@@ -97,6 +103,10 @@ export function configSchema(cx: SchemaContext) {
     if (c.default_adapter == null && Array.isArray(c.filters) && c.filters.length > 0) {
       problem('default_adapter', 'required when filters is not empty (filters start runs on the default adapter)');
     }
+    const silent = adaptersWithoutLogUrl(c.adapters, c.job_cobs === true);
+    if (c.report_url == null && silent.length > 0) {
+      problem('report_url', `required when job_cobs is on for adapters that give no info_url of their own (${silent.join(', ')}): a job's log link points at the run page under it`);
+    }
   });
 
   return top.transform((c) => deepFreeze({
@@ -107,6 +117,26 @@ export function configSchema(cx: SchemaContext) {
     adapters: Object.fromEntries(Object.entries(c.adapters).map(([name, a]) => [name, { name, ...a, timeoutMs: a.timeoutMs ?? c.maxRunTimeMs, killGraceMs: a.killGraceMs ?? c.killGraceMs }])),
     node: { ...c.node, socket: cx.env.RAD_SOCKET ?? join(c.node.radHome, 'node', 'control.sock') },
   }));
+}
+
+const httpUrl = text.refine((u) => /^https?:$/.test(URL.parse(u)?.protocol ?? ''), 'must be an absolute http:// or https:// URL');
+
+/**
+ * Adapters whose runs go out as job COBs without a log URL of their own: only cibq-native and the
+ * Radicle native adapter with a `base_url` are known to give every run an info_url.
+ */
+function adaptersWithoutLogUrl(raw: unknown, globalOn: boolean): string[] {
+  if (typeof raw !== 'object' || raw === null) return [];
+  return Object.entries(raw as Record<string, unknown>).flatMap(([name, a]) => {
+    // Parsed adapters carry `jobCobs`; one that failed to parse still has its raw `job_cobs`.
+    const spec = (typeof a === 'object' && a !== null ? a : {}) as { jobCobs?: unknown; job_cobs?: unknown; command?: unknown; config?: unknown };
+    const own = spec.jobCobs ?? spec.job_cobs;
+    const on = typeof own === 'boolean' ? own : globalOn;
+    const cmd = typeof spec.command === 'string' ? (spec.command.split('/').pop() ?? '') : '';
+    const baseUrl = typeof spec.config === 'object' && spec.config !== null && 'base_url' in spec.config;
+    const givesUrl = (cmd === 'cibq-native' || cmd === 'radicle-native-ci') && baseUrl;
+    return on && !givesUrl ? [name] : [];
+  });
 }
 
 const isRedisUrl = (url: string): boolean => {

@@ -29,7 +29,6 @@ export type ExecuteDeps = {
 };
 
 /** Environment variables adapters never see: they carry cibq's own credentials. */
-const SECRET_ENV = ['REDIS_URL', 'CIBQ_REDIS_URL', 'CIBQ_REDIS_PASSWORD', 'REDISCLI_AUTH', 'RAD_PASSPHRASE'];
 
 export async function executeRun(
   deps: ExecuteDeps,
@@ -54,7 +53,6 @@ export async function executeRun(
   const env = adapterBaseEnv(
     deps.processEnv,
     { CIBQ_RUN_ID: subject.id, CIBQ_ADAPTER: subject.adapter, RAD_HOME: deps.config.node.radHome },
-    SECRET_ENV,
   );
   log.info({ repo: subject.repo, ref: subject.ref, commit: subject.commit }, 'run started');
   let live: 'triggered' | 'running' = 'triggered'; // the state live log updates carry

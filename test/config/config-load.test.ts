@@ -83,6 +83,7 @@ describe('parseConfig', () => {
       killGraceMs: 10_000,
       concurrency: null,
       supersede: null,
+      jobCobs: null,
     });
     assert.deepEqual(c.adapters.native2?.config, { base_url: 'https://ci.example.org/state', state: '/srv/http', log: '/var/log/native.log' });
     assert.equal(c.adapters.native2?.configEnv, 'RADICLE_NATIVE_CI');
@@ -394,4 +395,29 @@ test('UsageError has its name', () => {
   const e = new UsageError('unknown command frob');
   assert.equal(e.name, 'UsageError');
   assert.ok(e instanceof Error);
+});
+
+describe('job COBs (job_cobs, report_url)', () => {
+  test('off by default; an adapter setting wins over the global one', () => {
+    const c = parseConfig('db: x.db\nadapters:\n  a: { command: /bin/a }\n  b: { command: /bin/b, job_cobs: false }\n', opts);
+    assert.equal(c.jobCobs, false);
+    assert.equal(c.reportUrl, null);
+    assert.equal(c.adapters.a?.jobCobs, null);
+    const on = parseConfig('db: x.db\njob_cobs: true\nreport_url: https://ci.example.org/reports\nadapters:\n  a: { command: /bin/a }\n  b: { command: /bin/b, job_cobs: false }\n', opts);
+    assert.equal(on.jobCobs, true);
+    assert.equal(on.reportUrl, 'https://ci.example.org/reports');
+    assert.equal(on.adapters.b?.jobCobs, false);
+  });
+
+  test('job_cobs on needs a report_url, unless every such adapter gives an info_url of its own', () => {
+    assert.deepEqual(errors('db: x.db\njob_cobs: true\nadapters:\n  a: { command: /bin/a }\n  b: { command: /bin/b, job_cobs: false }\n'), [
+      "report_url: required when job_cobs is on for adapters that give no info_url of their own (a): a job's log link points at the run page under it",
+    ]);
+    assert.deepEqual(errors('db: x.db\nadapters:\n  a: { command: /bin/a, job_cobs: true }\n'), [
+      "report_url: required when job_cobs is on for adapters that give no info_url of their own (a): a job's log link points at the run page under it",
+    ]);
+    const native = 'db: x.db\njob_cobs: true\nadapters:\n  n:\n    command: /usr/bin/cibq-native\n    config: { base_url: "https://ci.example.org/state", state: /srv/state }\n    config_env: RADICLE_NATIVE_CI\n';
+    assert.equal(parseConfig(native, opts).adapters.n?.jobCobs, null);
+    assert.deepEqual(errors('db: x.db\nreport_url: ftp://x/\n'), ['report_url: must be an absolute http:// or https:// URL']);
+  });
 });

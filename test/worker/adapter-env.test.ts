@@ -24,3 +24,11 @@ test('the caller’s objects are not modified', () => {
   assert.deepEqual(processEnv, { A: '1', SECRET: 's' });
   assert.deepEqual(extra, { B: '2' });
 });
+
+test('by default an adapter never inherits the Redis secrets, the node key passphrase or the ssh-agent socket', () => {
+  const env = adapterBaseEnv(
+    { PATH: '/usr/bin', REDIS_URL: 'redis://:pw@h', CIBQ_REDIS_PASSWORD: 'pw', REDISCLI_AUTH: 'pw', RAD_PASSPHRASE: 'secret', SSH_AUTH_SOCK: '/tmp/agent.sock' },
+    { CIBQ_RUN_ID: 'run-1' },
+  );
+  assert.deepEqual(env, { PATH: '/usr/bin', CIBQ_RUN_ID: 'run-1' });
+});

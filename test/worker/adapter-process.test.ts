@@ -57,6 +57,7 @@ function adapterConfig(fixture: string, over: Partial<AdapterConfig> = {}): Adap
     killGraceMs: 300,
     concurrency: null,
     supersede: null,
+    jobCobs: null,
     ...over,
   };
 }
