@@ -16,7 +16,7 @@ test("the README's configuration example is valid and uses every top-level key c
   assert.equal(c.adapters.heavy?.concurrency, 1);
   assert.equal(c.worker.lockDurationMs, 30_000);
   // Every key `config check` shows (all keys cibq knows), except cib's queue_len_interval.
-  const known = Object.keys(maskedConfig(c)).filter((k) => k !== 'path' && k !== 'queue_len_interval');
+  const known = Object.keys(maskedConfig(c) as Record<string, unknown>).filter((k) => k !== 'path' && k !== 'queue_len_interval');
   assert.ok(known.length >= 17, known.join(', '));
   for (const key of known) {
     assert.match(m[1], new RegExp(`^${key}:`, 'm'), key);
