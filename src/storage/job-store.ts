@@ -18,6 +18,7 @@ import { GitPlumbing } from './git-plumbing.ts';
 import { decodeJobAction, finishedAction, JOB_TYPE, requestAction, runAction, type JobAction, type JobReason } from './job-action.ts';
 import { writeJobChange } from './job-change.ts';
 import { evaluateJob, type JobState } from './job-cob.ts';
+import { commitClaims, type CommitClaims } from './job-claims.ts';
 import { signRefs } from './sigrefs-writer.ts';
 import { withWriteLock } from './write-lock.ts';
 
@@ -97,6 +98,13 @@ export class JobStore {
       rev = target;
     }
     throw new JobTargetMissing('commit', `commit ${oid} is not in repository ${rid}`);
+  }
+
+  /** Every node's finished runs of `commit` with their attestations (`cibq verify`, the agreement view). */
+  async claimsFor(rid: string, commit: string): Promise<CommitClaims> {
+    const peeled = await this.peel(rid, commit);
+    const refs = await new GitPlumbing(this.gitDir(rid)).refs('refs/namespaces/');
+    return commitClaims(this.#read(rid), rid, peeled, refs);
   }
 
   /** The blob at `path` in `commit`'s tree (e.g. `.radicle/native.yaml`), or null. */
