@@ -136,7 +136,7 @@ function artifactsOf(nodes: readonly NodeResult[]): ArtifactAgreement[] {
       const a = n.artifacts.find((x) => x.name === name);
       if (a !== undefined) byDigest.set(a.sha256, [...(byDigest.get(a.sha256) ?? []), n.did]);
     }
-    const digests = [...byDigest].map(([sha256, ns]) => ({ sha256, nodes: ns })).sort((a, b) => b.nodes.length - a.nodes.length);
+    const digests = [...byDigest].map(([sha256, ns]) => ({ sha256, nodes: ns })).sort((a, b) => b.nodes.length - a.nodes.length || (a.sha256 < b.sha256 ? -1 : 1));
     const cls: ArtifactClass = resultsDiffer ? 'FAIL' : digests.length === 0 ? 'UNKNOWN' : digests.length > 1 ? 'BAD' : 'GOOD';
     return { name, class: cls, digests, trustedNodes: trusted.length };
   });
