@@ -14,6 +14,7 @@ import { configMain } from './commands/config-check.ts';
 import { dashboardMain } from '../dashboard/main.ts';
 import { eventMain } from './commands/event.ts';
 import { jobsMain } from './commands/jobs.ts';
+import { verifyMain } from './commands/verify.ts';
 import { queueMain } from './commands/queue.ts';
 import { reportMain } from './commands/report.ts';
 import { runsMain } from './commands/runs.ts';
@@ -44,6 +45,7 @@ Tools:
   event         record node events, turn them into CI events, explain filters
   report        write the HTML reports once
   jobs          every node's job COB runs for a commit, from storage
+  verify        check the signed CI results of a commit: which trusted nodes agree
 
 Every command takes --config FILE (or env CIBQ_CONFIG) and --help.`;
 
@@ -63,6 +65,7 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<number>> = {
   event: eventMain,
   report: reportMain,
   jobs: jobsMain,
+  verify: verifyMain,
 };
 
 export async function main(ctx: CommandContext): Promise<number> {

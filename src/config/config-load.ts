@@ -90,6 +90,7 @@ export function maskedConfig(c: Config): unknown {
     job_cobs: c.jobCobs,
     redis: { url: maskUrl(c.redis.url), prefix: c.redis.prefix },
     node: { rad_home: c.node.radHome, socket: c.node.socket },
+    trust: { nodes: c.trust.nodes, threshold: c.trust.threshold },
     worker: { concurrency: c.worker.concurrency, lock_duration: formatDuration(c.worker.lockDurationMs) },
   };
 }

@@ -94,6 +94,11 @@ export function configSchema(cx: SchemaContext) {
       prefix: text.default('cibq'),
     }).prefault({}),
     node: section({ rad_home: ['radHome', path.prefault('~/.radicle').transform((p) => cx.env.RAD_HOME ?? p)] }).prefault({}),
+    /** Whose signed results count (`cibq verify`, the agreement view): nodes null = the repository's delegates. */
+    trust: section({
+      nodes: orNull(list(text.regex(/^did:key:z6Mk[1-9A-HJ-NP-Za-km-z]{44}$/, 'a did:key:z6Mk… node id'), 'a list of did:key:z6Mk… node ids')),
+      threshold: int(1).default(1),
+    }).prefault({}),
     /** Runs at once per worker process; how long a run stays locked to its worker without a renewal. */
     worker: section({
       concurrency: int(1, (v) => JSON.stringify(v)).default(2),

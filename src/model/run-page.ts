@@ -25,3 +25,23 @@ export function runPageUrl(reportUrl: string, id: string): string | null {
     return null;
   }
 }
+
+/** The run's final log as plain text beside its page (what the attestation's log sha256 covers). */
+export function runLogPath(id: string): string | null {
+  return runFileName(id) === null ? null : `runs/${id}.log.txt`;
+}
+
+/** The run's signed attestation beside its page (`<run>.intoto.jsonl`, one DSSE envelope a line). */
+export function runAttestationPath(id: string): string | null {
+  return runFileName(id) === null ? null : `runs/${id}.intoto.jsonl`;
+}
+
+/** The public URL of a file below `reportUrl`, or null. */
+export function reportFileUrl(reportUrl: string, path: string | null): string | null {
+  if (path === null) return null;
+  try {
+    return new URL(path, reportUrl.endsWith('/') ? reportUrl : `${reportUrl}/`).href;
+  } catch {
+    return null;
+  }
+}

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { Oid, Rid } from './ci-event.ts';
+import { RunReport } from './run-report.ts';
 
 export const RUN_STATES = ['queued', 'triggered', 'running', 'finished'] as const;
 export const RunState = z.enum(RUN_STATES);
@@ -75,6 +76,10 @@ export const RunUpdate = z.discriminatedUnion('state', [
       result: RunResult,
       reason: z.string().nullable().optional(),
       exit_code: z.number().int().nullable().optional(),
+      /** What the adapter wrote to CIBQ_RESULT_FILE (artifacts, test counts), when it wrote valid JSON. */
+      report: RunReport.optional(),
+      /** When the adapter was started (the attestation's startedOn). */
+      started_at: z.iso.datetime().optional(),
     })
     .strict(),
 ]);

@@ -29,8 +29,19 @@ adapter it needs no key and only acknowledges run updates.
   --check-key   open the node key as the publisher would, print its node id and exit (0), or
                 exit 2 naming what is wrong (missing key, RAD_PASSPHRASE missing or wrong)`;
 
+/**
+ * The adapters that run the commit's `.radicle/native.yaml` (radicle-native-ci and cibq's native
+ * adapter): named `native`, or whose command's program name says native.
+ */
+function runsNativeConfig(config: Config, adapter: string): boolean {
+  const a = config.adapters[adapter];
+  if (adapter === 'native') return true;
+  const program = String(a?.command ?? '').trim().split(/\s+/)[0] ?? '';
+  return /native/.test(program.split('/').pop() ?? '');
+}
+
 export function publisherOptions(config: Config): PublisherOptions {
-  return jobCobOptions(config);
+  return { ...jobCobOptions(config), runsNativeConfig: (adapter) => runsNativeConfig(config, adapter) };
 }
 
 /** Whether any configured adapter publishes job COBs (`cibq up` starts the publisher only then). */
@@ -65,7 +76,7 @@ export async function startPublisher(config: Config, log: Logger, env: CommandCo
     },
   });
   const abort = new AbortController();
-  const loop = runPublisher({ redis, keys, log, store, announcer, options }, abort.signal);
+  const loop = runPublisher({ redis, keys, log, store, announcer, options, signer }, abort.signal);
   let stopped: Promise<void> | null = null;
   return {
     stop: () =>

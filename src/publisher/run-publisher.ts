@@ -14,13 +14,18 @@ import { PUBLISHER_GROUP, RunUpdateReader } from '../queue/run-updates.ts';
 import { JobTargetMissing, type JobStore } from '../storage/job-store.ts';
 import type { RunUpdate } from '../model/run.ts';
 import { coerceError } from '../util/coerce-error.ts';
+import type { EnvelopeSigner } from '../signing/dsse.ts';
+import { NATIVE_CONFIG } from '../model/test-result.ts';
+import { runAttestation } from './run-attestation.ts';
 import { runStep, type PublisherOptions } from './run-step.ts';
 
 export type PublisherDeps = {
   redis: Redis;
   keys: Keys;
   log: Logger;
-  store: Pick<JobStore, 'publish'>;
+  store: Pick<JobStore, 'publish' | 'blobAt'>;
+  /** The node key that signs each finished run's attestation; null: Finished changes carry none. */
+  signer: EnvelopeSigner | null;
   announcer: Pick<Announcer, 'announce'>;
   options: PublisherOptions;
   consumer?: string;
@@ -36,8 +41,16 @@ async function publishOne(deps: PublisherDeps, u: RunUpdate, log: Logger): Promi
     return;
   }
   const { repo, commit, id } = u.subject;
+  const signer = deps.signer;
+  const step = decision.step;
+  if (u.state === 'finished' && signer !== null) {
+    step.attest = async (jobId) => {
+      const nativeConfigBlob = deps.options.runsNativeConfig?.(u.subject.adapter) === true ? await deps.store.blobAt(repo, commit, NATIVE_CONFIG) : null;
+      return runAttestation(signer, { update: u, jobId, url: step.log, nativeConfigBlob, reportUrl: deps.options.reportUrl });
+    };
+  }
   try {
-    const r = await deps.store.publish(repo, commit, decision.step);
+    const r = await deps.store.publish(repo, commit, step);
     if (r.written.length > 0) {
       log.info({ runId: id, repo, commit, job: r.jobId, actions: r.written.map((a) => Object.keys(a)[0]), sigrefs: r.sigrefs }, 'job COB updated');
     }

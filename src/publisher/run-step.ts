@@ -15,6 +15,8 @@ export type PublisherOptions = {
   jobCobs: (adapter: string) => boolean;
   /** The public URL report_dir is served at (`report_url`), or null. */
   reportUrl: string | null;
+  /** Whether the adapter runs the commit's `.radicle/native.yaml` (its gitBlob is attested). */
+  runsNativeConfig?: (adapter: string) => boolean;
 };
 
 export type StepDecision = { kind: 'publish'; step: RunStep } | { kind: 'skip'; why: string | null };

@@ -1,7 +1,7 @@
 /**
  * Writes one signed change of a job COB with git plumbing (reference trust.md §1.5 steps 3–7 and
  * §1.5a; heartwood `radicle-cob` `backend/git/change.rs`): a tree of `manifest` and one canonical
- * JSON blob per action (`0`, `1`, …); an Ed25519 signature over the 20 raw bytes of the tree OID in
+ * JSON blob per action (`0`, `1`, …) and an optional `embeds/` tree of files; an Ed25519 signature over the 20 raw bytes of the tree OID in
  * a 70-column SSHSIG `gpgsig` header; parents in the order tips, related (sorted, deduplicated),
  * resource; the message, then `Rad-Related` trailers and one `Rad-Resource` trailer. The author and
  * committer are the storage's `user.name`/`user.email`; the committer time is the op's timestamp.
@@ -22,6 +22,8 @@ export type JobChange = {
   message: string;
   /** Unix seconds. */
   time: number;
+  /** Files of the change's `embeds/` tree (the run's attestation on a `Finished` change). */
+  embeds?: readonly { name: string; content: Buffer }[];
 };
 
 const MAX_ACTIONS = 127;
@@ -31,6 +33,11 @@ export async function writeJobChange(git: GitPlumbing, signer: CobSigner, change
   const entries: TreeEntry[] = [{ mode: '100644', type: 'blob', oid: await git.writeObject('blob', JOB_MANIFEST), name: 'manifest' }];
   for (const [i, action] of change.actions.entries()) {
     entries.push({ mode: '100644', type: 'blob', oid: await git.writeObject('blob', encodeJobAction(action)), name: String(i) });
+  }
+  if (change.embeds !== undefined && change.embeds.length > 0) {
+    const files: TreeEntry[] = [];
+    for (const e of change.embeds) files.push({ mode: '100644', type: 'blob', oid: await git.writeObject('blob', e.content), name: e.name });
+    entries.push({ mode: '040000', type: 'tree', oid: await git.writeTree(files), name: 'embeds' });
   }
   const tree = await git.writeTree(entries);
   const gpgsig = (await changeSignatureArmor(signer, tree)).replace(/\n/g, '\n ');

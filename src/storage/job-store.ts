@@ -18,6 +18,7 @@ import { GitPlumbing } from './git-plumbing.ts';
 import { decodeJobAction, finishedAction, JOB_TYPE, requestAction, runAction, type JobAction, type JobReason } from './job-action.ts';
 import { writeJobChange } from './job-change.ts';
 import { evaluateJob, type JobState } from './job-cob.ts';
+import { commitClaims, type CommitClaims } from './job-claims.ts';
 import { signRefs } from './sigrefs-writer.ts';
 import { withWriteLock } from './write-lock.ts';
 
@@ -31,8 +32,14 @@ export class JobTargetMissing extends Error {
   }
 }
 
-/** What a run contributes to its job: started (with its log URL), and finished with a reason. */
-export type RunStep = { uuid: string; log: string; finished: JobReason | null };
+/**
+ * What a run contributes to its job: started (with its log URL), and finished with a reason. `attest`
+ * gives the `embeds/attestation.intoto.jsonl` of the Finished change; it learns the job id unless the
+ * change creates the job (a root change cannot name its own id).
+ */
+export type RunStep = { uuid: string; log: string; finished: JobReason | null; attest?: (jobId: string | null) => Promise<Buffer> };
+
+export const ATTESTATION_EMBED = 'attestation.intoto.jsonl';
 
 export type PublishResult = { jobId: string; written: JobAction[]; sigrefs: string; created: boolean };
 
@@ -91,6 +98,20 @@ export class JobStore {
       rev = target;
     }
     throw new JobTargetMissing('commit', `commit ${oid} is not in repository ${rid}`);
+  }
+
+  /** Every node's finished runs of `commit` with their attestations (`cibq verify`, the agreement view). */
+  async claimsFor(rid: string, commit: string): Promise<CommitClaims> {
+    const peeled = await this.peel(rid, commit);
+    const refs = await new GitPlumbing(this.gitDir(rid)).refs('refs/namespaces/');
+    return commitClaims(this.#read(rid), rid, peeled, refs);
+  }
+
+  /** The blob at `path` in `commit`'s tree (e.g. `.radicle/native.yaml`), or null. */
+  async blobAt(rid: string, commit: string, path: string): Promise<string | null> {
+    if (!/^[0-9a-f]{40}$/.test(commit) || path.includes('\n')) return null;
+    const obj = await this.#batch(rid).read(`${commit}:${path}`);
+    return obj?.type === 'blob' ? obj.oid : null;
   }
 
   /** Every job COB in the repository: id → namespace → tip. */
@@ -187,6 +208,9 @@ export class JobStore {
         const time = this.#deps.now?.() ?? Math.floor(Date.now() / 1000);
         let jobId: string;
         let created = false;
+        const finishing = actions.some((a) => 'Finished' in a);
+        const embedsFor = async (id: string | null) =>
+          finishing && step.attest ? [{ name: ATTESTATION_EMBED, content: await step.attest(id) }] : [];
         if (job === null) {
           const root = await writeJobChange(git, signer, {
             tips: [],
@@ -195,6 +219,7 @@ export class JobStore {
             actions: [requestAction(peeled), ...actions],
             message: 'Create job',
             time,
+            embeds: await embedsFor(null),
           });
           if (!(await git.compareAndSwap(`refs/namespaces/${me}/refs/cobs/${JOB_TYPE}/${root}`, root, null, 'cibq: create job'))) continue;
           this.#cache.set(`${rid}\0${peeled}`, root);
@@ -213,6 +238,7 @@ export class JobStore {
               actions,
               message: step.finished !== null && mineNow !== undefined ? 'Finish run' : 'Start run',
               time,
+              embeds: await embedsFor(job.id),
             });
             const ref = `refs/namespaces/${me}/refs/cobs/${JOB_TYPE}/${jobId}`;
             if (!(await git.compareAndSwap(ref, change, job.tips.get(me) ?? null, 'cibq: update job'))) continue;

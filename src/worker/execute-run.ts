@@ -12,6 +12,7 @@ import { adapterBaseEnv } from './adapter-env.ts';
 import { runAdapter, type AdapterOutcome } from './adapter-process.ts';
 import type { Attempt } from './attempt.ts';
 import type { GroupWatchdog } from './group-watchdog.ts';
+import { createResultFile } from './result-file.ts';
 import { RunLog } from './run-log.ts';
 
 export type ExecuteDeps = {
@@ -50,9 +51,10 @@ export async function executeRun(
   }
   const triggeredAt = new Date().toISOString();
   await deps.publish({ ...base, state: 'triggered', at: triggeredAt, trigger: JSON.stringify(trigger) });
+  const resultFile = await createResultFile();
   const env = adapterBaseEnv(
     deps.processEnv,
-    { CIBQ_RUN_ID: subject.id, CIBQ_ADAPTER: subject.adapter, RAD_HOME: deps.config.node.radHome },
+    { CIBQ_RUN_ID: subject.id, CIBQ_ADAPTER: subject.adapter, RAD_HOME: deps.config.node.radHome, CIBQ_RESULT_FILE: resultFile.path },
   );
   log.info({ repo: subject.repo, ref: subject.ref, commit: subject.commit }, 'run started');
   let live: 'triggered' | 'running' = 'triggered'; // the state live log updates carry
@@ -84,6 +86,7 @@ export async function executeRun(
   });
   const redact = runLog.redact;
   const finalLog = await runLog.finish();
+  const report = await resultFile.collect(log);
   await deps.finish({
     ...base,
     state: 'finished',
@@ -94,6 +97,8 @@ export async function executeRun(
     adapter_run_id: outcome.adapterRunId,
     info_url: outcome.infoUrl,
     log: finalLog,
+    ...(report !== null ? { report } : {}),
+    started_at: triggeredAt,
   });
   log.info({ result: outcome.result, reason: outcome.reason === null ? null : redact(outcome.reason), exitCode: outcome.exitCode }, 'run finished');
   return outcome;

@@ -31,7 +31,7 @@ const announcer = new Announcer({ socketPath: o.socket, nid: signer.nid, log, mi
 const abort = new AbortController();
 process.on('SIGTERM', () => abort.abort());
 await runPublisher(
-  { redis, keys: redisKeys(o.prefix), log, store, announcer, options: { jobCobs: () => true, reportUrl: o.reportUrl }, blockMs: 200 },
+  { redis, keys: redisKeys(o.prefix), log, store, announcer, signer, options: { jobCobs: () => true, reportUrl: o.reportUrl }, blockMs: 200 },
   abort.signal,
 );
 announcer.close();

@@ -19,6 +19,8 @@ import { FakeNode } from '../fixtures/fake-node.ts';
 import { makeRadKey, type RadKey } from '../fixtures/node-keys.ts';
 import { FakeStorage, makeNodeKey } from '../fixtures/radicle-storage.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
+import { didFromPublicKey, readJobCobs, verifyDsse } from '../helpers/radicle-reader/index.ts';
+import { createHash } from 'node:crypto';
 import { checkSigrefs, fsckStrict, git, radicleState, readChange } from '../storage/job-checks.ts';
 
 const log = pino({ level: 'silent' });
@@ -90,7 +92,7 @@ async function state(commit: string) {
 function startLoop(): void {
   abort = new AbortController();
   loop = runPublisher(
-    { redis, keys, log, store, announcer, blockMs: 100, options: { jobCobs: (a) => a !== 'off', reportUrl: REPORT }, onBatch: (k) => (acked += k) },
+    { redis, keys, log, store, announcer, signer, blockMs: 100, options: { jobCobs: (a) => a !== 'off', reportUrl: REPORT, runsNativeConfig: (a) => a === 'native' }, onBatch: (k) => (acked += k) },
     abort.signal,
   );
 }
@@ -207,6 +209,52 @@ describe('publisher', () => {
     const noCommit = subject('e'.repeat(40));
     await send(running(off, null), finished(off, 'success'), running(noRepo, null), running(noCommit, null));
     assert.equal(git(gitDir, ['for-each-ref']).toString(), before);
+  });
+
+  test('a finished run carries its signed in-toto Test Result attestation as the embed of its Finished change', async () => {
+    const commit = await fake.commit(rid, { files: { '.radicle/native.yaml': 'shell: make test\n' }, parent: c(7) });
+    const blob = git(gitDir, ['rev-parse', `${commit}:.radicle/native.yaml`]).toString().trim();
+    const s = subject(commit);
+    const sha = 'ab'.repeat(32);
+    await send(running(s, null), {
+      subject: s, state: 'finished', at: '2026-01-01T00:04:12.000Z', started_at: '2026-01-01T00:00:02.000Z', result: 'success', reason: null,
+      log: 'all tests pass\n', report: { artifacts: [{ name: 'mytool', sha256: sha, size: 12 }], adapter_version: '0.13.0', tests: { passed: 4, failed: 0, warned: 0 } },
+    });
+    const reading = readJobCobs(join(home, 'storage'), rid);
+    const job = reading.jobs.find((j) => j.state?.oid === commit);
+    assert.ok(job, 'the job is readable');
+    assert.equal(job.attestations.length, 1);
+    const att = job.attestations[0]!;
+    assert.deepEqual(att.violations, []);
+    assert.equal(att.valid, true);
+    assert.equal(att.applied, true);
+    assert.equal(att.run, s.id);
+    const did = didFromPublicKey(signer.publicKey);
+    const env = att.envelopes[0]!;
+    assert.deepEqual(env.signers, [did]);
+    assert.equal(env.signatures[0]?.keyid, did);
+    const p = env.statement!.predicate;
+    assert.equal(p.result, 'PASSED');
+    assert.deepEqual(p.configuration, [
+      { name: '.radicle/native.yaml', digest: { gitBlob: blob } },
+      { name: 'adapter', uri: 'https://radicle.xyz/cibq/adapter/native', annotations: { version: '0.13.0' } },
+    ]);
+    assert.equal(p.url, `${REPORT}/runs/${s.id}.html`);
+    assert.equal(p.radicle.node, did);
+    assert.equal(p.radicle.job, job.id);
+    assert.equal(p.radicle.startedOn, '2026-01-01T00:00:02.000Z');
+    assert.equal(p.radicle.finishedOn, '2026-01-01T00:04:12.000Z');
+    assert.deepEqual(p.radicle.log, {
+      name: 'log.txt', uri: `${REPORT}/runs/${s.id}.log.txt`, digest: { sha256: createHash('sha256').update('all tests pass\n').digest('hex') },
+    });
+    assert.deepEqual(p.radicle.artifacts, [{ name: 'mytool', digest: { sha256: sha }, annotations: { size: 12 } }]);
+    // Signed by this node only: another key does not verify it.
+    const line = git(gitDir, ['cat-file', 'blob', `${att.change}:embeds/attestation.intoto.jsonl`]).toString();
+    assert.ok(line.endsWith('}\n') && line.split('\n').length === 2, 'one envelope, one line');
+    assert.equal(verifyDsse(line.trim(), alice.did).valid, false);
+    assert.equal(verifyDsse(line.trim(), did, { commit, rid }).valid, true);
+    // The action JSON stays exactly radicle-job's.
+    assert.deepEqual(readChange(gitDir, att.change).actions, [`{"Finished":{"reason":"Succeeded","uuid":"${s.id}"}}`]);
   });
 
   test('an announce that fails is retried until the node takes it', async () => {
