@@ -19,6 +19,7 @@ import { artifactLine, nodeName, verdictBadge, verdictLine } from '../../signing
 import { keyOfDid, verifyEnvelope } from '../../signing/dsse.ts';
 import { JobStore, JobTargetMissing } from '../../storage/job-store.ts';
 import { UsageError } from '../../util/errors.ts';
+import { parseJson } from '../../util/parse-json.ts';
 
 export const VERIFY_HELP = `Usage: cibq verify --repo RID --commit OID [--trust DID]... [--threshold T] [--json] [--fetch-logs]
        cibq verify FILE --trust DID [--trust DID]... [--json]
@@ -74,13 +75,8 @@ async function verifyFile(ctx: CommandContext, file: string, trusted: string[], 
     }
     const v = verifyEnvelope(env, trusted);
     if (!v.ok) return { valid: false, why: v.why, signers: [] as string[], statement: null };
-    let st: TestResultStatement | null = null;
-    try {
-      const r = TestResultStatement.safeParse(JSON.parse(v.payload.toString('utf8')));
-      st = r.success ? r.data : null;
-    } catch {
-      st = null;
-    }
+    const parsed = parseJson(TestResultStatement, v.payload.toString('utf8'));
+    const st = parsed.success ? parsed.data : null;
     if (st === null) return { valid: false, why: 'not an in-toto Test Result statement', signers: v.signers, statement: null };
     if (!v.signers.includes(st.predicate.radicle.node)) return { valid: false, why: 'the statement names another node than its signer', signers: v.signers, statement: st };
     return { valid: true, why: null, signers: v.signers, statement: st };
