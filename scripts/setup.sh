@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what cibq needs on a fresh Debian machine: git and redis-server (and, with --test,
-# Chromium, systemd and ssh-keygen for the tests) from Debian's packages, then the npm dependencies,
-# which include the Node 24 that runs cibq (this works even where the system's node is older).
+# Chromium, systemd, ssh-keygen and bubblewrap for the tests) from Debian's packages, then the npm
+# dependencies, which include the Node 24 that runs cibq (this works even where the system's node
+# is older).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=(git redis-server)
-if [ "${1:-}" = "--test" ]; then want+=(chromium systemd openssh-client); fi
+if [ "${1:-}" = "--test" ]; then want+=(chromium systemd openssh-client bubblewrap); fi
 missing=()
 for pkg in "${want[@]}"; do
   case $pkg in
@@ -13,6 +14,7 @@ for pkg in "${want[@]}"; do
     chromium) [ -x /usr/bin/chromium ] || missing+=("$pkg") ;;
     systemd) command -v systemd-analyze >/dev/null || missing+=("$pkg") ;;
     openssh-client) command -v ssh-keygen >/dev/null || missing+=("$pkg") ;;
+    bubblewrap) command -v bwrap >/dev/null || missing+=("$pkg") ;;
     *) command -v "$pkg" >/dev/null || missing+=("$pkg") ;;
   esac
 done
@@ -28,8 +30,8 @@ if ! command -v npm >/dev/null; then
   exit 1
 fi
 if [ ! -x node_modules/node/bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # `npm install` rather than `npm ci`: the lock file pins every version, but `npm ci` also demands
-  # lock entries for optional native packages of other platforms, which a registry mirror may lack.
+  # The lock file pins every version and lists the optional native packages of every platform
+  # (test/deploy/package-lock.test.ts), so this leaves package-lock.json as it is; `npm ci` works too.
   npm install --no-audit --no-fund
 fi
 echo "setup: ready ($(node_modules/node/bin/node --version), $(redis-server --version | cut -d' ' -f3))" >&2
