@@ -30,3 +30,13 @@ test('the lock file has an entry for every optional dependency, whatever the pla
   }
   assert.deepEqual(missing, []);
 });
+
+test("the lock file's root entry matches package.json (bins, dependencies, engines)", () => {
+  const root = path.join(import.meta.dirname, '..', '..');
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, Record<string, unknown>> };
+  const entry = lock.packages[''];
+  for (const key of ['name', 'version', 'license', 'bin', 'dependencies', 'devDependencies', 'engines']) {
+    assert.deepEqual(entry?.[key], pkg[key], key);
+  }
+});
