@@ -65,7 +65,7 @@ export function parseNativeConfig(text: string, file: string | null, cwd: string
   }
   const c = parsed.data;
   if (c.network === false && c.sandbox !== 'bwrap') {
-    throw new ConfigError([{ path: 'network', message: 'network: false needs sandbox: bwrap (without a sandbox the script has the host network)' }], file);
+    throw new ConfigError([{ path: 'network', message: 'false needs sandbox: bwrap (without a sandbox the script has the host network)' }], file);
   }
   return {
     state: resolve(cwd, c.state),

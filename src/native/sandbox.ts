@@ -35,6 +35,8 @@ export function bwrapArgs(p: SandboxPaths): string[] {
     ...(p.network ? ['--ro-bind-try', '/run/systemd/resolve', '/run/systemd/resolve'] : []),
     '--bind', p.home, p.home,
     '--bind', p.checkout, p.checkout,
+    // The sandbox's own root (where the mount points above were made) becomes read-only too.
+    '--remount-ro', '/',
     '--chdir', p.checkout,
     '--unshare-all',
     ...(p.network ? ['--share-net'] : []),
