@@ -1,7 +1,9 @@
 /**
- * Command-line parsing for every subcommand: `--config FILE` (or env CIBQ_CONFIG), `--help`,
- * `--log-level`. Unknown flags and missing values are usage errors (exit 2).
+ * Command-line parsing for every subcommand: `--config FILE` (or env CIBQ_CONFIG, or ./cibq.yaml),
+ * `--help`, `--log-level`. Unknown flags and missing values are usage errors (exit 2).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../util/errors.ts';
 import type { LogLevel } from './logger.ts';
@@ -46,8 +48,14 @@ export function logLevel(p: Parsed, env: Readonly<Record<string, string | undefi
   return v as LogLevel;
 }
 
-export function configPath(p: Parsed, env: Readonly<Record<string, string | undefined>>): string {
-  const v = stringFlag(p, 'config') ?? env.CIBQ_CONFIG;
-  if (v === undefined || v === '') throw new UsageError('no configuration: pass --config FILE or set CIBQ_CONFIG');
-  return v;
+/** The file every command reads when neither --config nor CIBQ_CONFIG names one (as the Procfile does). */
+export const DEFAULT_CONFIG_FILE = 'cibq.yaml';
+
+/** `--config`, else CIBQ_CONFIG, else `./cibq.yaml` when there is one in `cwd`. */
+export function configPath(p: Parsed, env: Readonly<Record<string, string | undefined>>, cwd: string): string {
+  const v = stringFlag(p, 'config') ?? (env.CIBQ_CONFIG === '' ? undefined : env.CIBQ_CONFIG);
+  if (v !== undefined && v !== '') return v;
+  const local = join(cwd, DEFAULT_CONFIG_FILE);
+  if (existsSync(local)) return local;
+  throw new UsageError(`no configuration: pass --config FILE or set CIBQ_CONFIG, or run where ${DEFAULT_CONFIG_FILE} is (there is none in ${cwd})`);
 }

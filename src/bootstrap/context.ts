@@ -16,6 +16,8 @@ export type CommandContext = {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   homeDir: string;
+  /** Where ./cibq.yaml is looked for when no configuration is named. */
+  cwd: string;
   version: string;
 };
 
@@ -26,6 +28,7 @@ export function defaultContext(argv: string[]): CommandContext {
     stdout: process.stdout,
     stderr: process.stderr,
     homeDir: os.homedir(),
+    cwd: process.cwd(),
     version: packageVersion(),
   };
 }
@@ -36,7 +39,7 @@ export function packageVersion(): string {
 }
 
 export async function configFor(ctx: CommandContext, p: Parsed): Promise<Config> {
-  return loadConfig(configPath(p, ctx.env), ctx.env, ctx.homeDir);
+  return loadConfig(configPath(p, ctx.env, ctx.cwd), ctx.env, ctx.homeDir);
 }
 
 export function loggerFor(ctx: CommandContext, p: Parsed, name: string): Logger {

@@ -47,7 +47,7 @@ Tools:
   jobs          every node's job COB runs for a commit, from storage
   verify        check the signed CI results of a commit: which trusted nodes agree
 
-Every command takes --config FILE (or env CIBQ_CONFIG) and --help.`;
+Every command takes --config FILE (or env CIBQ_CONFIG; default ./cibq.yaml) and --help.`;
 
 const COMMANDS: Record<string, (ctx: CommandContext) => Promise<number>> = {
   producer: producerMain,

@@ -4,7 +4,7 @@
  * secrets masked.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -70,5 +70,20 @@ describe('cibq command line', () => {
     assert.equal(shown.db, path.join(dir, 'ci.db'));
     assert.deepEqual(shown.filters, [{ And: ['DefaultBranch', { Not: 'BranchDeleted' }] }]);
     assert.match(JSON.stringify(shown), /\*\*\*/);
+  });
+
+  test('every command finds ./cibq.yaml when neither --config nor CIBQ_CONFIG names a file', async () => {
+    const here = path.join(dir, 'here');
+    mkdirSync(here);
+    writeFileSync(path.join(here, 'cibq.yaml'), 'db: here.db\nadapters:\n  smoke: { command: /usr/bin/true }\n');
+    const check = await cibq(['config', 'check'], {}, undefined, here);
+    assert.equal(check.code, 0, check.stderr);
+    assert.equal((JSON.parse(check.stdout) as { db: string }).db, path.join(here, 'here.db'));
+    const runs = await cibq(['runs', 'list'], {}, undefined, here);
+    assert.equal(runs.code, 0, runs.stderr);
+    assert.match(runs.stdout, /no runs yet/);
+    const elsewhere = await cibq(['runs', 'list']);
+    assert.equal(elsewhere.code, 2);
+    assert.match(elsewhere.stderr, /no configuration: pass --config FILE or set CIBQ_CONFIG, or run where cibq\.yaml is/);
   });
 });

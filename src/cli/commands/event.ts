@@ -31,7 +31,7 @@ export const EVENT_HELP = `Usage: cibq event record [--output FILE]
            --json writes one JSON object per event: {"event","allowed_by","starts","note","decisions"}
 
 FILE may be - for stdin. 'ci' and 'filter' exit 1 if some input lines could not be used.
-Every subcommand takes --config FILE (or env CIBQ_CONFIG).`;
+Every subcommand takes --config FILE (or env CIBQ_CONFIG; default ./cibq.yaml).`;
 
 const FLAGS = { output: { type: 'string', short: 'o' }, json: { type: 'boolean' } } as const;
 
