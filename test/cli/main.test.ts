@@ -86,4 +86,27 @@ describe('cibq command line', () => {
     assert.equal(elsewhere.code, 2);
     assert.match(elsewhere.stderr, /no configuration: pass --config FILE or set CIBQ_CONFIG, or run where cibq\.yaml is/);
   });
+
+  test('config check warns about an adapter whose command does not exist on this machine', async () => {
+    const file = path.join(dir, 'adapters.yaml');
+    writeFileSync(file, [
+      'db: ci.db',
+      'adapters:',
+      '  native: { command: /opt/nowhere/radicle-native-ci }',
+      '  bare: { command: no-such-adapter-anywhere }',
+      '  data: { command: /etc/passwd }',
+      '  ok: { command: /usr/bin/true }',
+      '  onpath: { command: "true" }',
+      '',
+    ].join('\n'));
+    const r = await cibq(['config', 'check', '--config', file]);
+    assert.equal(r.code, 0, 'a warning, not an error: the configuration may be meant for another machine');
+    const warnings = r.stderr.trim().split('\n');
+    assert.deepEqual(warnings, [
+      'cibq: warning: adapters.native.command: /opt/nowhere/radicle-native-ci does not exist: a worker on this machine cannot run adapter "native"',
+      'cibq: warning: adapters.bare.command: no-such-adapter-anywhere is not found on PATH: a worker on this machine cannot run adapter "bare"',
+      'cibq: warning: adapters.data.command: /etc/passwd is not an executable file: a worker on this machine cannot run adapter "data"',
+    ]);
+    assert.ok(JSON.parse(r.stdout));
+  });
 });

@@ -9,7 +9,10 @@ export const ALICE = 'z6MkiB8T5cBEQHnrs2MgjMVqvpSVj42X81HjKfFi2XBoMbtr';
 export const BOB = 'z6MkrLMMsiPWUcNPHcRajuMi9mDfYckSoJyPwwnknocNYPm7';
 export const PATCH = 'ab'.repeat(20);
 
-type RunSpec = { id: string; repo?: string; ref?: string; patch?: string; adapter?: string; state?: RunUpdate['state']; result?: RunResult; minute: number };
+type RunSpec = { id: string; repo?: string; ref?: string; patch?: string; adapter?: string; state?: RunUpdate['state']; result?: RunResult; log?: string; minute: number };
+
+/** The log of r06: colour, and a terminal title change that `runs show --log` must not pass on. */
+export const R06_LOG = 'building\n\u001b[31merror: test failed\u001b[0m\n\u001b]0;pwned\u0007done\n';
 
 function subjectOf(r: RunSpec): RunSubject {
   const repo = r.repo ?? ACME;
@@ -35,7 +38,7 @@ export const RUNS: RunSpec[] = [
   { id: 'r03', minute: 3, ref: 'refs/heads/main', state: 'finished', result: 'success', adapter: 'heavy' },
   { id: 'r04', minute: 4, ref: `refs/namespaces/${ALICE}/refs/heads/feature/main`, state: 'running' },
   { id: 'r05', minute: 5, ref: `refs/namespaces/${ALICE}/refs/tags/main` },
-  { id: 'r06', minute: 6, patch: PATCH, state: 'finished', result: 'failure' },
+  { id: 'r06', minute: 6, patch: PATCH, state: 'finished', result: 'failure', log: R06_LOG },
   { id: 'r07', minute: 7, repo: TOOLS, state: 'finished', result: 'timeout' },
   { id: 'r08', minute: 8, ref: `refs/namespaces/${ALICE}/refs/heads/dev_x`, state: 'finished', result: 'success' },
 ];
@@ -54,6 +57,7 @@ export function seedRuns(file: string): void {
           at: s.queued_at.replace(':00.000Z', ':30.000Z'),
           attempts: 1,
           ...(r.result !== undefined ? { result: r.result } : {}),
+          ...(r.log !== undefined ? { log: r.log } : {}),
         } as RunUpdate);
       }
     }

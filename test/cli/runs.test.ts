@@ -14,7 +14,7 @@ import { RunQueues } from '../../src/queue/run-queues.ts';
 import { announceWorker } from '../../src/queue/worker-registry.ts';
 import { cibq } from '../helpers/cli.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
-import { seedRuns } from './run-fixtures.ts';
+import { R06_LOG, seedRuns } from './run-fixtures.ts';
 
 describe('cibq runs list and cibq report', () => {
   let dir: string;
@@ -43,13 +43,31 @@ describe('cibq runs list and cibq report', () => {
     assert.deepEqual(await list('--patch', 'abab', '--adapter', 'native', '--state', 'finished'), ['r06']);
   });
 
-  test('the human listing shows one line per run', async () => {
+  test('the human listing shows a header row, then one line per run, in columns', async () => {
     const r = await cibq(['runs', 'list', '--result', 'failure'], env());
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.equal(lines.length, 2);
-    assert.match(lines[0] ?? '', /^r06 .* native +acme +patch abababab.* failure$/);
-    assert.match(lines[1] ?? '', /^r02 .* refs\/heads\/main .* failure$/);
+    assert.equal(lines.length, 3);
+    assert.match(lines[0] ?? '', /^RUN +QUEUED +ADAPTER +REPOSITORY +BRANCH OR PATCH +COMMIT +STATUS$/);
+    assert.match(lines[1] ?? '', /^r06 .* native +acme +patch abababab.* failure$/);
+    assert.match(lines[2] ?? '', /^r02 .* refs\/heads\/main .* failure$/);
+    const statusColumn = (lines[0] ?? '').indexOf('STATUS');
+    assert.equal((lines[1] ?? '').indexOf('failure'), statusColumn);
+    assert.equal((lines[2] ?? '').indexOf('failure'), statusColumn);
+  });
+
+  test('runs show --log prints the log, colours kept and other terminal controls escaped', async () => {
+    const r = await cibq(['runs', 'show', 'r06', '--log'], env());
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^id: r06$/m);
+    assert.ok(r.stdout.includes('\n\nbuilding\n\u001b[31merror: test failed\u001b[0m\n'), r.stdout);
+    assert.ok(r.stdout.includes('\\u001b]0;pwned\\u0007done'), 'the title change is shown, not done');
+    const json = await cibq(['runs', 'show', 'r06', '--log', '--json'], env());
+    assert.equal((JSON.parse(json.stdout) as { log: string }).log, R06_LOG);
+    const none = await cibq(['runs', 'show', 'r01', '--log'], env());
+    assert.match(none.stdout, /\(no log recorded\)/);
+    const plain = await cibq(['runs', 'show', 'r06'], env());
+    assert.doesNotMatch(plain.stdout, /building/);
   });
 
   test('impossible filter values are usage errors (exit 2)', async () => {

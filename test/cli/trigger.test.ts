@@ -39,4 +39,13 @@ describe('cibq trigger and config check', () => {
     assert.equal(printed.code, 0, printed.stderr);
     assert.equal(typeof (JSON.parse(printed.stdout) as { max_run_time: unknown }).max_run_time, 'string');
   });
+
+  test('--repo with something that is not a repository id says it is malformed, not missing', async () => {
+    const bad = await cibq(['trigger', '--config', config, '--repo', 'foo', '--branch', 'main']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--repo "foo" is not a repository id: expected rad:z…/);
+    const missing = await cibq(['trigger', '--config', config, '--branch', 'main']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--repo RID \(rad:z…\) is required/);
+  });
 });

@@ -3,24 +3,25 @@ import { existsSync } from 'node:fs';
 import { RUN_RESULTS, RUN_STATES, type RunRecord, type RunResult, type RunState } from '../../model/run.ts';
 import { UsageError } from '../../util/errors.ts';
 import { openDbReadOnly } from '../../db/open-db.ts';
-import { getRun } from '../../db/runs.ts';
+import { getRun, getRunDetail } from '../../db/runs.ts';
 import { intFlag, parseCommand, stringFlag, type Parsed } from '../../bootstrap/args.ts';
 import { configFor, print, type CommandContext } from '../../bootstrap/context.ts';
-import { printable } from '../printable.ts';
+import { printable, printableLog } from '../printable.ts';
 import { queryRuns, type RunQuery } from '../../db/run-query.ts';
 
 const DEFAULT_LIMIT = 50;
 
 export const RUNS_HELP = `Usage: cibq runs list [--repo RID|NAME] [--branch NAME] [--patch ID] [--result RESULT]
                       [--state STATE] [--adapter NAME] [--limit N] [--json]
-       cibq runs show RUN_ID [--json]
+       cibq runs show RUN_ID [--log] [--json]
 
 Lists runs newest first (at most --limit, default ${DEFAULT_LIMIT}), or shows one run. Filters combine:
 --branch matches pushes to that branch in any namespace and the canonical one; --patch takes a
 patch id or a prefix of it; --result is one of ${RUN_RESULTS.join(', ')};
 --state one of ${RUN_STATES.join(', ')}. --json prints the runs' JSON (keys: id, adapter,
 adapter_run_id, info_url, repo, repo_name, event_type, ref, patch, commit, state, result, reason,
-queued_at, started_at, finished_at, attempts).`;
+queued_at, started_at, finished_at, attempts). runs show --log also prints the run's log (the
+adapter's stderr as kept, up to log_limit); with --json it is the "log" key.`;
 
 const FLAGS = {
   repo: { type: 'string' },
@@ -31,6 +32,7 @@ const FLAGS = {
   adapter: { type: 'string' },
   limit: { type: 'string' },
   json: { type: 'boolean' },
+  log: { type: 'boolean' },
 } as const;
 
 function oneOf<T extends string>(p: Parsed, name: string, allowed: readonly T[]): T | undefined {
@@ -65,9 +67,18 @@ function status(r: RunRecord): string {
   return r.state === 'finished' ? (r.result ?? 'unknown') : r.state;
 }
 
-function line(r: RunRecord): string {
+const HEADER = ['RUN', 'QUEUED', 'ADAPTER', 'REPOSITORY', 'BRANCH OR PATCH', 'COMMIT', 'STATUS'];
+
+function columns(r: RunRecord): string[] {
   const what = r.patch ? `patch ${r.patch.slice(0, 10)}` : r.ref.replace(/^refs\/namespaces\/[^/]+\//, '');
-  return [r.id, r.queued_at, r.adapter, printable(r.repo_name || r.repo), printable(what), r.commit.slice(0, 10), status(r)].join('  ');
+  return [r.id, r.queued_at, r.adapter, printable(r.repo_name || r.repo), printable(what), r.commit.slice(0, 10), status(r)];
+}
+
+/** A header row, then one row per run, in columns two spaces apart. */
+function table(runs: readonly RunRecord[]): string {
+  const rows = [HEADER, ...runs.map(columns)];
+  const widths = HEADER.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
 }
 
 export async function runsMain(ctx: CommandContext): Promise<number> {
@@ -84,7 +95,8 @@ export async function runsMain(ctx: CommandContext): Promise<number> {
   }
   const id = p.positionals[0];
   const query = sub === 'list' ? runQuery(p) : null;
-  if (sub === 'show' && (id === undefined || p.positionals.length > 1)) throw new UsageError('usage: cibq runs show RUN_ID');
+  if (sub === 'show' && (id === undefined || p.positionals.length > 1)) throw new UsageError('usage: cibq runs show RUN_ID [--log] [--json]');
+  if (sub === 'list' && p.values.log === true) throw new UsageError('--log goes with runs show RUN_ID');
   const config = await configFor(ctx, p);
   const json = p.values.json === true;
   if (!existsSync(config.db)) {
@@ -103,13 +115,15 @@ export async function runsMain(ctx: CommandContext): Promise<number> {
         print({ ...ctx, stdout: ctx.stderr }, `no run ${id}`);
         return 1;
       }
-      if (json) print(ctx, JSON.stringify(run, null, 2));
-      else print(ctx, Object.entries(run).map(([k, v]) => `${k}: ${v === null ? '-' : String(v)}`).join('\n'));
+      const log = p.values.log === true ? (getRunDetail(db, id as string)?.log ?? null) : undefined;
+      if (json) print(ctx, JSON.stringify(log === undefined ? run : { ...run, log }, null, 2));
+      else print(ctx, Object.entries(run).map(([k, v]) => `${k}: ${v === null ? '-' : printable(String(v))}`).join('\n'));
+      if (!json && log !== undefined) print(ctx, log === null || log === '' ? '\n(no log recorded)' : `\n${printableLog(log)}`);
       return 0;
     }
     const runs = queryRuns(db, query as RunQuery);
     if (json) print(ctx, JSON.stringify(runs, null, 2));
-    else print(ctx, runs.length === 0 ? 'no runs' : runs.map(line).join('\n'));
+    else print(ctx, runs.length === 0 ? 'no runs' : table(runs));
     return 0;
   } finally {
     db.close();

@@ -39,7 +39,8 @@ export async function triggerMain(ctx: CommandContext): Promise<number> {
   const branch = stringFlag(p, 'branch');
   const patchId = stringFlag(p, 'patch');
   const commit = stringFlag(p, 'commit');
-  if (repo === undefined || !/^rad:z[1-9A-HJ-NP-Za-km-z]+$/.test(repo)) throw new UsageError('--repo RID (rad:z…) is required');
+  if (repo === undefined) throw new UsageError('--repo RID (rad:z…) is required');
+  if (!/^rad:z[1-9A-HJ-NP-Za-km-z]+$/.test(repo)) throw new UsageError(`--repo ${JSON.stringify(repo)} is not a repository id: expected rad:z… (as \`rad inspect\` prints it)`);
   if ((branch === undefined) === (patchId === undefined)) throw new UsageError('give exactly one of --branch NAME or --patch ID');
   if (patchId !== undefined && !/^[0-9a-f]{40}$/.test(patchId)) throw new UsageError('--patch must be a 40-hex patch id');
   if (commit !== undefined && !/^[0-9a-f]{40}$/.test(commit)) throw new UsageError('--commit must be a 40-hex commit id');
