@@ -54,6 +54,24 @@ export type EnqueueRequest = {
 
 export type EnqueueResult = { status: 'enqueued' | 'duplicate'; runId: string; superseded?: string };
 
+const MAX_JOB_NAME = 200;
+
+/**
+ * The job's name in the Bull dashboard: what it runs, `acme main 1a2b3c4d`, `acme tag v1.0 …`,
+ * `acme patch 9f8e7d6c …`. Names are display text (a peer's branch name among them); nothing
+ * routes on them.
+ */
+export function jobName(s: Pick<RunSubject, 'repo' | 'repo_name' | 'ref' | 'patch' | 'commit'>): string {
+  const rest = s.ref.replace(/^refs\/namespaces\/[^/]+\//, '');
+  const what = s.patch !== null
+    ? `patch ${s.patch.slice(0, 8)}`
+    : rest.startsWith('refs/heads/') ? rest.slice('refs/heads/'.length)
+      : rest.startsWith('refs/tags/') ? `tag ${rest.slice('refs/tags/'.length)}` : rest;
+  // eslint-disable-next-line no-control-regex
+  const name = `${s.repo_name || s.repo} ${what} ${s.commit.slice(0, 8)}`.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return name.length > MAX_JOB_NAME ? `${name.slice(0, MAX_JOB_NAME - 1)}…` : name;
+}
+
 function dedupeHash(adapter: string, d: { repo: string; ref: string; commit: string }): string {
   return createHash('sha256').update(`${adapter}\0${d.repo}\0${d.ref}\0${d.commit}`).digest('hex');
 }
@@ -87,7 +105,7 @@ export async function enqueueRun(
   const data: RunJobData = { subject, trigger: req.trigger };
   // The job id is the run id: adding it again while it exists is a no-op, which covers a crash
   // between adding the job and setting the mark.
-  await deps.queues.queue(req.adapter).add('run', data, {
+  await deps.queues.queue(req.adapter).add(jobName(subject), data, {
     jobId: runId,
     attempts: 1,
     removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
