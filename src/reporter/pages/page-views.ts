@@ -126,6 +126,15 @@ function triggerFacts(r: RunDetail): TriggerFacts | null {
   };
 }
 
+/** Lines of the log's end shown at the top of a failed run's page. */
+export const LOG_TAIL_LINES = 30;
+
+/** The last LOG_TAIL_LINES lines of a log, and whether earlier lines were left out. */
+function logTail(log: string): { text: string; cut: boolean } {
+  const lines = log.replace(/\n$/, '').split('\n');
+  return { text: `${lines.slice(-LOG_TAIL_LINES).join('\n')}\n`, cut: lines.length > LOG_TAIL_LINES };
+}
+
 /** The run page. */
 export function runView(r: RunDetail, path: string) {
   const steps: [string, string | null][] = [
@@ -142,6 +151,9 @@ export function runView(r: RunDetail, path: string) {
   });
   const facts = triggerFacts(r);
   const log: LogSegment[] | null = r.log === null || r.log === '' ? null : ansiSegments(r.log);
+  // A failed run's page starts with why: the end of its log, where the error usually is.
+  const failed = r.state === 'finished' && (r.result === 'failure' || r.result === 'error' || r.result === 'timeout');
+  const tail = failed && r.log !== null && r.log !== '' ? logTail(r.log) : null;
   return {
     ...r,
     pageTitle: `CI run ${r.id}`,
@@ -162,5 +174,8 @@ export function runView(r: RunDetail, path: string) {
     facts,
     trigger: prettyJson(r.trigger),
     logSegments: log,
+    logTailSegments: tail === null ? null : ansiSegments(tail.text),
+    logTailCut: tail?.cut ?? false,
+    logTailLines: LOG_TAIL_LINES,
   };
 }
