@@ -40,14 +40,31 @@ export async function dashboardMain(ctx: CommandContext): Promise<number> {
   if (refusal !== null) throw new UsageError(refusal);
   const config = await configFor(ctx, p);
   const log = loggerFor(ctx, p, 'cibq-dashboard');
-  const dashboard = await startDashboard({
-    config,
-    log,
-    version: ctx.version,
-    host,
-    port,
-    readOnly: p.values['read-only'] === true,
-    credentials,
-  });
+  let dashboard;
+  try {
+    dashboard = await startDashboard({
+      config,
+      log,
+      version: ctx.version,
+      host,
+      port,
+      readOnly: p.values['read-only'] === true,
+      credentials,
+    });
+  } catch (e) {
+    const why = listenProblem(e);
+    if (why === null) throw e;
+    ctx.stderr.write(`cibq: the dashboard cannot listen on ${host}:${port}: ${why}\n`);
+    return 1;
+  }
   return runUntilSignal(log, { stop: () => dashboard.close() });
+}
+
+/** One line for the ways binding a port fails, or null for anything else. */
+function listenProblem(e: unknown): string | null {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE') return 'the port is already in use (another dashboard?); choose another with --port';
+  if (code === 'EACCES') return 'permission denied (ports below 1024 need privileges); choose another with --port';
+  if (code === 'EADDRNOTAVAIL') return 'no such address on this machine; check --host';
+  return null;
 }

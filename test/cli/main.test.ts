@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -108,5 +109,20 @@ describe('cibq command line', () => {
       'cibq: warning: adapters.data.command: /etc/passwd is not an executable file: a worker on this machine cannot run adapter "data"',
     ]);
     assert.ok(JSON.parse(r.stdout));
+  });
+
+  test('a dashboard port that is already in use gives one clear line, not a stack trace', async () => {
+    const file = path.join(dir, 'dash.yaml');
+    writeFileSync(file, 'db: ci.db\nadapters:\n  a: { command: /usr/bin/true }\n');
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const r = await cibq(['dashboard', '--config', file, '--port', String(port), '--log-level', 'silent'], { REDIS_URL: 'redis://127.0.0.1:1' });
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, `cibq: the dashboard cannot listen on 127.0.0.1:${port}: the port is already in use (another dashboard?); choose another with --port`);
+    } finally {
+      taken.close();
+    }
   });
 });
