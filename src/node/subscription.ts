@@ -1,11 +1,13 @@
 /**
  * A subscription to the node's control socket (reference radicle-node.md §1, §6): connect, send
  * `{"command":"subscribe"}\n`, read newline-delimited events. When the node goes away (EOF, ENOENT,
- * ECONNREFUSED) it logs, retries with capped exponential backoff, and reports each (re)connect so the
- * producer can catch up on what happened while nobody listened.
+ * ECONNREFUSED) it says once, readably, what is missing and what to do, then retries quietly with
+ * capped exponential backoff, and reports each (re)connect so the producer can catch up on what
+ * happened while nobody listened.
  */
 import net from 'node:net';
 import type { Logger } from 'pino';
+import { describeNodeAbsence } from './node-absence.ts';
 import { parseNodeEventLine, type NodeEvent } from './node-event.ts';
 import { backoffDelay } from '../util/backoff.ts';
 
@@ -16,6 +18,8 @@ const STABLE_AFTER_MS = 5000;
 
 export type SubscriptionOptions = {
   socketPath: string;
+  /** The node's home (RAD_HOME), for saying what is missing when the socket is not there. */
+  radHome?: string;
   log: Logger;
   onEvent: (e: NodeEvent) => void;
   /**
@@ -40,6 +44,8 @@ export class NodeSubscription {
   #failures = 0;
   #connectedOnce = false;
   #stableTimer: NodeJS.Timeout | null = null;
+  /** What was last said about the node being unreachable (said again only when it changes), and since when. */
+  #absence: { said: string; since: number } | null = null;
 
   constructor(opts: SubscriptionOptions) {
     this.#opts = opts;
@@ -74,7 +80,9 @@ export class NodeSubscription {
       sock.write('{"command":"subscribe"}\n', (err) => {
         if (err || this.#socket !== sock || this.#closed) return; // 'error'/'close' follow and reconnect
         subscribed = true;
-        this.#log.info({ socket: this.#opts.socketPath, reconnect: this.#connectedOnce }, 'subscribed to node events');
+        const waitedMs = this.#absence === null ? undefined : Date.now() - this.#absence.since;
+        this.#absence = null;
+        this.#log.info({ socket: this.#opts.socketPath, reconnect: this.#connectedOnce, waitedMs }, 'subscribed to node events');
         this.#connectedOnce = true;
         this.#opts.onConnected();
         const waiting = early ?? [];
@@ -113,10 +121,18 @@ export class NodeSubscription {
       buffered.push(Buffer.from(rest));
     });
     sock.on('error', (err: NodeJS.ErrnoException) => {
-      const down = err.code === 'ENOENT' || err.code === 'ECONNREFUSED';
       const data = { socket: this.#opts.socketPath, code: err.code, attempt: this.#failures + 1 };
-      if (down) this.#log.warn(data, 'node is not running');
-      else this.#log.error({ ...data, err: { message: err.message } }, 'node control socket error');
+      if (!subscribed && ['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM'].includes(err.code ?? '')) {
+        // Once per cause, readably; every further attempt only at debug level.
+        const said = describeNodeAbsence(this.#opts.socketPath, this.#opts.radHome ?? null, err.code);
+        if (this.#absence?.said !== said) {
+          this.#log.warn({ socket: this.#opts.socketPath, code: err.code }, said);
+          this.#absence = { said, since: this.#absence?.since ?? Date.now() };
+        }
+        this.#log.debug(data, 'node is not running');
+      } else {
+        this.#log.error({ ...data, err: { message: err.message } }, 'node control socket error');
+      }
     });
     sock.on('close', () => {
       if (this.#stableTimer) clearTimeout(this.#stableTimer);

@@ -78,6 +78,7 @@ export class Producer {
     this.#catchUpIntervalMs = deps.catchUpIntervalMs ?? DEFAULT_CATCH_UP_INTERVAL_MS;
     this.#sub = new NodeSubscription({
       socketPath: deps.config.node.socket,
+      radHome: deps.config.node.radHome,
       log: deps.log.child({ component: 'node' }),
       onConnected: () => this.#push({ kind: 'scan' }),
       onEvent: (event) => this.#push({ kind: 'event', event }),

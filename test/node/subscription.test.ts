@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { waitFor } from '../helpers/pipeline.ts';
 const RID = 'rad:z2e6URdt1we1iG1BCVqtx8QVgsX4a';
 const EVENT = { type: 'canonicalRefUpdated', rid: RID, refname: 'refs/heads/main', target: 'a'.repeat(40) };
 
-type LogLine = { msg: string; delayMs?: number; code?: string; reason?: string };
+type LogLine = { msg: string; level?: number; delayMs?: number; code?: string; reason?: string; waitedMs?: number };
 
 function harness(socketPath: string, opts: Partial<SubscriptionOptions> = {}) {
   const logs: LogLine[] = [];
@@ -172,5 +172,30 @@ describe('NodeSubscription', () => {
     assert.equal(h.events.length, 0);
     const warn = h.logs.find((l) => l.msg === 'skipping unusable line from node');
     assert.match(warn?.reason ?? '', /^node error: \(de\)serialization failed: unknown variant/);
+  });
+
+  test('a missing node is explained once, readably, and then waited for quietly until it comes', async () => {
+    const radHome = path.join(dir, 'no-such-home');
+    const sock = path.join(radHome, 'node', 'control.sock');
+    const h = harness(sock, { radHome });
+    h.sub.start();
+    await waitFor('a dozen attempts', () => h.logs.filter((l) => l.msg === 'node is not running').length >= 12);
+    const warnings = () => h.logs.filter((l) => (l.level ?? 0) >= 40);
+    assert.deepEqual(warnings().map((l) => l.msg), [
+      `no Radicle node here: its home ${radHome} does not exist. Install Radicle and start the node (\`rad node start\`), or set RAD_HOME (or node.rad_home in the config) to the node's home; cibq keeps waiting and connects when the node is there`,
+    ]);
+    // The home appears, the socket not yet: said once more, because what is missing changed.
+    mkdirSync(path.join(radHome, 'node'), { recursive: true });
+    await waitFor('the new cause said', () => warnings().length === 2, 10_000);
+    assert.match(warnings()[1]?.msg ?? '', new RegExp(`^the Radicle node is not running: there is no control socket at ${sock}\\. Start the node`));
+    const attempts = h.logs.filter((l) => l.msg === 'node is not running').length;
+    await waitFor('more attempts', () => h.logs.filter((l) => l.msg === 'node is not running').length >= attempts + 5);
+    assert.equal(warnings().length, 2, 'no repetition while the cause stays the same');
+    const srv = await server(sock, (s) => s.write(`${JSON.stringify(EVENT)}\n`));
+    await waitFor('the event once the node is there', () => h.events.length >= 1);
+    await h.sub.close();
+    await srv.close();
+    const connected = h.logs.find((l) => l.msg === 'subscribed to node events');
+    assert.ok((connected?.waitedMs ?? 0) > 0, 'how long it waited is logged on connecting');
   });
 });
