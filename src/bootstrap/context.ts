@@ -42,8 +42,19 @@ export async function configFor(ctx: CommandContext, p: Parsed): Promise<Config>
   return loadConfig(configPath(p, ctx.env, ctx.cwd), ctx.env, ctx.homeDir);
 }
 
+/**
+ * Whether stderr is read by a person: a terminal, unless CIBQ_LOG_FORMAT=json; CIBQ_LOG_FORMAT=human
+ * forces it. Then logs are human lines and long-running commands print a start summary.
+ */
+export function humanOutput(ctx: CommandContext): boolean {
+  const format = ctx.env.CIBQ_LOG_FORMAT;
+  if (format === 'human') return true;
+  if (format === 'json') return false;
+  return (ctx.stderr as Partial<NodeJS.WriteStream>).isTTY === true;
+}
+
 export function loggerFor(ctx: CommandContext, p: Parsed, name: string): Logger {
-  return makeRootLogger({ name, level: logLevel(p, ctx.env), destination: ctx.stderr });
+  return makeRootLogger({ name, level: logLevel(p, ctx.env), destination: ctx.stderr, human: humanOutput(ctx) });
 }
 
 export function print(ctx: CommandContext, text: string): void {

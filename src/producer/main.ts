@@ -1,7 +1,8 @@
 /** `cibq producer`: wiring only — config, logger, Redis, storage, signals — around `Producer`. */
 import type { Logger } from 'pino';
 import { parseCommand } from '../bootstrap/args.ts';
-import { configFor, loggerFor, print, type CommandContext } from '../bootstrap/context.ts';
+import { configFor, humanOutput, loggerFor, print, type CommandContext } from '../bootstrap/context.ts';
+import { startSummary } from '../bootstrap/start-summary.ts';
 import { runUntilSignal, type Service } from '../bootstrap/lifecycle.ts';
 import type { Config } from '../config/config.ts';
 import { connectRedis, redisKeys } from '../queue/redis.ts';
@@ -43,6 +44,7 @@ export async function producerMain(ctx: CommandContext): Promise<number> {
   }
   const config = await configFor(ctx, p);
   const log = loggerFor(ctx, p, 'cibq-producer');
+  if (humanOutput(ctx)) ctx.stderr.write(startSummary(config, ctx, 'producer'));
   log.info({ socket: config.node.socket }, 'producer starting');
   return runUntilSignal(log, startProducer(config, log), { forceAfterMs: 30_000 });
 }

@@ -1,8 +1,9 @@
 /** `cibq reporter`: wiring only — config, logger, Redis, SQLite, signals — around `Reporter`. */
 import type { Logger } from 'pino';
 import { parseCommand } from '../bootstrap/args.ts';
-import { configFor, loggerFor, print, type CommandContext } from '../bootstrap/context.ts';
+import { configFor, humanOutput, loggerFor, print, type CommandContext } from '../bootstrap/context.ts';
 import { jobCobOptions } from '../bootstrap/job-cobs.ts';
+import { startSummary } from '../bootstrap/start-summary.ts';
 import { runUntilSignal, type Service } from '../bootstrap/lifecycle.ts';
 import type { Config } from '../config/config.ts';
 import { connectRedis, redisKeys } from '../queue/redis.ts';
@@ -60,5 +61,6 @@ export async function reporterMain(ctx: CommandContext): Promise<number> {
   }
   const config = await configFor(ctx, p);
   const log = loggerFor(ctx, p, 'cibq-reporter');
+  if (humanOutput(ctx)) ctx.stderr.write(startSummary(config, ctx, 'reporter'));
   return runUntilSignal(log, startReporter(config, log, ctx.version));
 }

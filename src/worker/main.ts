@@ -1,7 +1,8 @@
 /** `cibq worker`: wiring only — config, logger, Redis, signals — around `RunWorker`. */
 import type { Logger } from 'pino';
 import { intFlag, parseCommand, stringFlag } from '../bootstrap/args.ts';
-import { configFor, loggerFor, packageVersion, print, type CommandContext } from '../bootstrap/context.ts';
+import { configFor, humanOutput, loggerFor, packageVersion, print, type CommandContext } from '../bootstrap/context.ts';
+import { startSummary } from '../bootstrap/start-summary.ts';
 import { runUntilSignal, type Service } from '../bootstrap/lifecycle.ts';
 import type { Config } from '../config/config.ts';
 import { parseDuration } from '../config/duration.ts';
@@ -101,5 +102,6 @@ export async function workerMain(ctx: CommandContext): Promise<number> {
   const config = await configFor(ctx, p);
   const opts = workerOptions(config, p);
   const log = loggerFor(ctx, p, 'cibq-worker');
+  if (humanOutput(ctx)) ctx.stderr.write(startSummary(config, ctx, 'worker'));
   return runUntilSignal(log, startWorker(config, log, ctx.env, opts));
 }

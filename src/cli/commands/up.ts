@@ -4,7 +4,8 @@ import { startPublisher } from '../../publisher/main.ts';
 import { startReporter } from '../../reporter/main.ts';
 import { startWorker, workerOptions, WORKER_FLAGS } from '../../worker/main.ts';
 import { parseCommand } from '../../bootstrap/args.ts';
-import { configFor, loggerFor, print, type CommandContext } from '../../bootstrap/context.ts';
+import { configFor, humanOutput, loggerFor, print, type CommandContext } from '../../bootstrap/context.ts';
+import { startSummary } from '../../bootstrap/start-summary.ts';
 import { runUntilSignal } from '../../bootstrap/lifecycle.ts';
 
 export const UP_HELP = `Usage: cibq up [--config FILE] [--concurrency N] [--adapters A,B] [--name NAME] [--lock-duration D]
@@ -22,6 +23,7 @@ export async function upMain(ctx: CommandContext): Promise<number> {
   const config = await configFor(ctx, p);
   const opts = workerOptions(config, p);
   const log = loggerFor(ctx, p, 'cibq');
+  if (humanOutput(ctx)) ctx.stderr.write(startSummary(config, ctx, 'up: producer, worker, reporter and publisher in one process'));
   // The node key (job_cobs on) is opened first: a missing or unopenable key stops `up` before anything runs.
   const publisher = await startPublisher(config, log.child({ process: 'publisher' }), ctx.env);
   const reporter = startReporter(config, log.child({ process: 'reporter' }), ctx.version);
