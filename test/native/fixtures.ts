@@ -4,7 +4,6 @@
  * real bash. Each fixture has its own directory (also the adapter's TMPDIR, so a test can see
  * that the checkout is gone afterwards).
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,15 +129,7 @@ export class NativeFixture {
   }
 }
 
-/** True while a process with this pid runs (a zombie waiting for its parent to reap it is dead). */
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export { isAlive as alive } from '../helpers/processes.ts';
 
 /** Polls until `check` is true or `ms` pass. */
 export async function eventually(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
