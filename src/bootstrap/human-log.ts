@@ -27,7 +27,7 @@ export function humanLine(json: string): string {
   const who = [o.process, o.component].filter((x) => typeof x === 'string').join('/');
   const extra = Object.entries(o).filter(([k, v]) => !OMIT.has(k) && v !== undefined).map(([k, v]) => `${k}=${value(v)}`);
   // eslint-disable-next-line no-control-regex
-  const msg = String(o.msg ?? '').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?');
+  const msg = (typeof o.msg === 'string' ? o.msg : '').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?');
   return `${time} ${level} ${who === '' ? '' : `${who}: `}${msg}${extra.length > 0 ? ` (${extra.join(' ')})` : ''}\n`;
 }
 

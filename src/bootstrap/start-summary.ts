@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
 import { findExecutable } from '../util/find-executable.ts';
-import { maskUrl } from './logger.ts';
+import { maskUrl } from '../util/mask-url.ts';
 
 const CIBQ_BIN = join(import.meta.dirname, '..', '..', 'bin', 'cibq');
 

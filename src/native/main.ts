@@ -23,7 +23,7 @@ const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 async function readRequestLine(stdin: NodeJS.ReadableStream): Promise<string> {
   let text = '';
   for await (const chunk of stdin) {
-    text += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
+    text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
     const nl = text.indexOf('\n');
     if (nl >= 0) return text.slice(0, nl);
     if (text.length > MAX_REQUEST_BYTES) break;

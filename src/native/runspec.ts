@@ -25,6 +25,7 @@ export function isSafeRelativePath(p: string): boolean {
     p.length <= 1024 &&
     !p.startsWith('/') &&
     !p.includes('\\') &&
+    // eslint-disable-next-line no-control-regex -- a file name with control characters is refused
     !/[\u0000-\u001f\u007f]/.test(p) &&
     p.split('/').every((s) => s !== '' && s !== '.' && s !== '..')
   );

@@ -56,7 +56,7 @@ export async function runScript(o: ScriptOptions): Promise<ScriptOutcome> {
   const [command, args] = o.sandbox === null
     ? ['bash', ['--noprofile', '--norc', '-c', GUARD, 'cibq-native', o.script]]
     : ['bwrap', [...o.sandbox, 'bash', '--noprofile', '--norc', '-euo', 'pipefail', '-c', o.script]];
-  const child = spawn(command, args as string[], {
+  const child = spawn(command, args, {
     cwd: o.cwd,
     env: o.env,
     detached: true,

@@ -56,7 +56,7 @@ test('at a terminal: a start summary, readable logs, one line about the missing 
   assert.match(text, new RegExp(`^  redis +${redis.url}/? \\(prefix cibq\\)$`, 'm'));
   assert.match(text, /^ {13}gone: \/nowhere\/radicle-native-ci {2}\(missing here: \/nowhere\/radicle-native-ci does not exist\)$/m);
   assert.match(text, new RegExp(`^  reports +${path.join(dir, 'reports', 'index.html')}$`, 'm'));
-  assert.match(text, /^  dashboard +\S+\/bin\/cibq dashboard --config \S+cibq\.yaml/m);
+  assert.match(text, /^ {2}dashboard +\S+\/bin\/cibq dashboard --config \S+cibq\.yaml/m);
   assert.equal(text.match(/no Radicle node here/g)?.length, 1, 'said once, not on every attempt');
   assert.match(text, /^\d\d:\d\d:\d\d WARN {2}producer\/node: no Radicle node here: its home .* does not exist\. Install Radicle and start the node \(`rad node start`\), or set RAD_HOME/m);
   assert.doesNotMatch(text, /^\{"level"/m, 'no JSON lines at a terminal');

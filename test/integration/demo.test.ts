@@ -34,7 +34,7 @@ async function text(url: string): Promise<string> {
 
 test('npm run demo: the printed URLs serve the three runs, and Ctrl-C stops everything', { timeout: 300_000 }, async () => {
   // The demo starts its own redis-server; setup (npm install, apt-get) is the machine's business.
-  const env = { ...process.env, CIBQ_NO_SETUP: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, CIBQ_NO_SETUP: '1' };
   delete env.REDIS_URL;
   const demo = spawn('npm', ['run', 'demo'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -49,7 +49,7 @@ test('npm run demo: the printed URLs serve the three runs, and Ctrl-C stops ever
     await waitFor('the demo to print its URLs', () => /Press Ctrl-C to stop everything/.test(out) || /^demo: .*(not installed|gave up|exited)/m.test(out), 240_000);
   } catch (e) {
     process.kill(-(demo.pid ?? 0), 'SIGKILL');
-    throw new Error(`${(e as Error).message}\n${out}`);
+    throw new Error(`${(e as Error).message}\n${out}`, { cause: e });
   }
   const pids = [demo.pid ?? 0, ...descendants(demo.pid ?? 0)];
   const dir = /^ {2}directory +(\S+)$/m.exec(out)?.[1] ?? '';

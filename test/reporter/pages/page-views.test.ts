@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DatabaseSync } from 'node:sqlite';
 import { openDb } from '../../../src/db/open-db.ts';
-import { applyUpdate } from '../../../src/reporter/apply-update.ts';
+import { applyUpdate } from '../../../src/db/apply-update.ts';
 import { LOG_TAIL_LINES } from '../../../src/reporter/pages/page-views.ts';
 import { writeReports } from '../../../src/reporter/pages/report-writer.ts';
 import { launchBrowser, type TestBrowser } from '../../helpers/browser.ts';
@@ -54,6 +54,7 @@ test("a failed run's page shows the last lines of its log above the run's facts"
   const tailTop = (await tail.boundingBox())?.y ?? Infinity;
   const factsTop = (await p.getByRole('heading', { name: 'Trigger' }).boundingBox())?.y ?? -Infinity;
   assert.ok(tailTop < factsTop, 'the end of the log comes before the trigger and the run facts');
+  // eslint-disable-next-line no-control-regex -- the colour codes the page turns into classes
   assert.equal(await p.locator('pre.log').textContent(), LONG_LOG.replace(/\x1b\[[0-9;]*m/g, ''), 'the whole log is still below');
   await p.locator('section.log-end a[href="#log"]').click();
   assert.match(p.url(), /#log$/);
