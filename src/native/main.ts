@@ -49,10 +49,16 @@ export async function nativeMain(argv: readonly string[], env: Readonly<Record<s
     process.stderr.write(`cibq-native: invalid configuration${e.file ? ` ${e.file}` : ''}:\n${e.issues.map((i) => `  ${issueText(i)}\n`).join('')}`);
     return 2;
   }
-  const log = pino(
-    { name: 'cibq-native', base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: config.log, sync: true, mkdir: true, append: true }),
-  );
+  let log;
+  try {
+    log = pino(
+      { name: 'cibq-native', base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+      pino.destination({ dest: config.log, sync: true, mkdir: true, append: true }),
+    );
+  } catch (e) {
+    process.stderr.write(`cibq-native: cannot open the log file ${config.log} (the log key): ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
   const stop = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => stop.abort(`cibq-native received ${sig}`);
   process.on('SIGTERM', onSignal);
@@ -71,6 +77,12 @@ export async function nativeMain(argv: readonly string[], env: Readonly<Record<s
       },
       line,
     );
+  } catch (e) {
+    // A fault of the adapter or the machine (the state directory not writable, a full disk): said
+    // in one line; no `finished` is written, so the broker records an error.
+    process.stderr.write(`cibq-native: ${e instanceof Error ? e.message : String(e)}\n`);
+    log.error({ err: e }, 'run failed');
+    return 1;
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
