@@ -1,5 +1,5 @@
 /** Runs the real `cibq` executable, as an operator would. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -10,7 +10,11 @@ export const CIBQ = path.join(import.meta.dirname, '..', '..', 'bin', 'cibq');
 let emptyDir: string | null = null;
 
 export async function cibq(args: string[], env: Record<string, string> = {}, input?: string, cwd?: string) {
-  emptyDir ??= mkdtempSync(path.join(os.tmpdir(), 'cibq-cwd-'));
+  if (emptyDir === null) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cibq-cwd-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    emptyDir = dir;
+  }
   const r = await execa(CIBQ, args, {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
     extendEnv: false,
