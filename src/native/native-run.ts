@@ -102,6 +102,7 @@ export async function nativeRun(deps: NativeRunDeps, line: string): Promise<numb
   const result: RunResultFile = {
     version: 1,
     adapter: { name: 'cibq-native', version: deps.version },
+    adapter_version: deps.version,
     run_id: runId,
     repository: facts.rid,
     commit: facts.commit,

@@ -12,6 +12,8 @@ export const RESULT_FILE_ENV = 'CIBQ_RESULT_FILE';
 export type RunResultFile = {
   version: 1;
   adapter: { name: 'cibq-native'; version: string };
+  /** The same version where cibq's worker reads it (src/model/run-report.ts). */
+  adapter_version: string;
   run_id: string;
   repository: string;
   commit: string;

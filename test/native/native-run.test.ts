@@ -208,7 +208,7 @@ describe('artifacts', () => {
     assert.deepEqual(JSON.parse(await readFile(join(r1.runDir ?? '', 'artifacts.json'), 'utf8')), artifacts);
     const fromBroker = JSON.parse(await readFile(resultFile, 'utf8')) as Record<string, unknown>;
     assert.deepEqual(fromBroker, r1.result);
-    assert.deepEqual(Object.keys(fromBroker).sort(), ['adapter', 'artifacts', 'commit', 'duration_ms', 'exit_code', 'finished_at', 'log', 'reason', 'repository', 'result', 'run_id', 'runspec', 'sandbox', 'source_date_epoch', 'started_at', 'timed_out', 'version']);
+    assert.deepEqual(Object.keys(fromBroker).sort(), ['adapter', 'adapter_version', 'artifacts', 'commit', 'duration_ms', 'exit_code', 'finished_at', 'log', 'reason', 'repository', 'result', 'run_id', 'runspec', 'sandbox', 'source_date_epoch', 'started_at', 'timed_out', 'version']);
     const log = fromBroker.log as { sha256: string; size: number; url: string };
     const txt = await readFile(join(r1.runDir ?? '', 'log.txt'));
     assert.equal(log.sha256, createHash('sha256').update(txt).digest('hex'));
