@@ -205,6 +205,11 @@ async function main(): Promise<number> {
         h.close();
       }
     }, 180_000, () => stopping);
+    // The reporter writes pages shortly after the database: print the links once they show the result.
+    await until('the run pages', () => (runs.every((r) => {
+      const page = join(dir, 'reports', 'runs', `${r.id}.html`);
+      return existsSync(page) && readFileSync(page, 'utf8').includes(`class="status ${r.result ?? ''}"`);
+    }) && [greeter.name, calc.name].every((n) => readFileSync(join(dir, 'reports', 'index.html'), 'utf8').includes(n)) ? true : null), 30_000, () => stopping);
     say();
     for (const r of [...runs].reverse()) say(`  ${describe(r)}  ${base}/reports/runs/${r.id}.html`);
     say();
