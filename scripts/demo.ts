@@ -209,7 +209,7 @@ async function main(): Promise<number> {
     await until('the run pages', () => (runs.every((r) => {
       const page = join(dir, 'reports', 'runs', `${r.id}.html`);
       return existsSync(page) && readFileSync(page, 'utf8').includes(`class="status ${r.result ?? ''}"`);
-    }) && [greeter.name, calc.name].every((n) => readFileSync(join(dir, 'reports', 'index.html'), 'utf8').includes(n)) ? true : null), 30_000, () => stopping);
+    }) && existsSync(join(dir, 'reports', 'index.html')) && [greeter.name, calc.name].every((n) => readFileSync(join(dir, 'reports', 'index.html'), 'utf8').includes(n)) ? true : null), 30_000, () => stopping);
     say();
     for (const r of [...runs].reverse()) say(`  ${describe(r)}  ${base}/reports/runs/${r.id}.html`);
     say();
