@@ -1,12 +1,12 @@
 // Lint for cibq: typescript-eslint's type-checked rules, and the floor plan as import rules.
 // The plan (docs/architecture.md): imports point down only, and never sideways between processes.
-//   cli → processes (producer, worker, reporter, dashboard, publisher, native, demo) → bootstrap
+//   cli → processes (producer, worker, reporter, dashboard, publisher, native) → bootstrap
 //       → rooms (queue, db, storage, node, signing) → config → model → util
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
-const PROCESSES = ['producer', 'worker', 'reporter', 'dashboard', 'publisher', 'native', 'demo'];
+const PROCESSES = ['producer', 'worker', 'reporter', 'dashboard', 'publisher', 'native'];
 const ROOMS = ['queue', 'db', 'storage', 'node', 'signing'];
 /** Each layer, top to bottom; a folder may import its own layer's folder and any folder below. */
 const LAYERS = [['cli'], PROCESSES, ['bootstrap'], ROOMS, ['config'], ['model'], ['util']];
