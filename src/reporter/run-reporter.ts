@@ -12,7 +12,7 @@ import type { Keys } from '../queue/redis.ts';
 import { RunUpdateReader } from '../queue/run-updates.ts';
 import { applyUpdate } from '../db/apply-update.ts';
 import type { LiveStatus } from './live-status.ts';
-import type { ReportInfo } from './pages/report-info.ts';
+import type { CommitAgreement, ReportInfo } from './pages/report-info.ts';
 import { writeReportChanges, writeReports, type ReportChanges } from './pages/report-writer.ts';
 import { optimizeDb } from '../db/open-db.ts';
 import { pruneRuns, type PrunedRun } from '../db/retention.ts';
@@ -31,6 +31,8 @@ export type ReporterDeps = {
   /** Whether runs of an adapter are published as job COBs (their pages say so). */
   jobCobs?: (adapter: string) => boolean;
   version: string;
+  /** Every node's runs of a commit, read from storage (commit-agreement.ts): run pages show them. */
+  agreementFor?: (repo: string, commit: string) => Promise<CommitAgreement | null>;
   /** Queue counts and live workers, for index.html and status.json. */
   liveStatus: () => Promise<LiveStatus>;
   /** Runs kept per repository (`keep_runs`), or null to keep all. */
@@ -154,6 +156,7 @@ export class Reporter {
       now: new Date(),
       ...(this.#deps.reportPrivate !== undefined ? { reportPrivate: this.#deps.reportPrivate } : {}),
       ...(this.#deps.jobCobs !== undefined ? { jobCobs: this.#deps.jobCobs } : {}),
+      ...(this.#deps.agreementFor !== undefined ? { agreementFor: this.#deps.agreementFor } : {}),
     };
   }
 
