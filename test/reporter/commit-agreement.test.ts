@@ -163,3 +163,18 @@ describe('the agreement on a run page, in a browser', () => {
     await page.close();
   });
 });
+
+describe('the agreement on branch and patch rows, in a browser', () => {
+  test('the repository page shows the badge and verdict line beside the branch row', async () => {
+    const page = await open(`repos/${t.rid.slice(4)}/index.html`);
+    const row = page.locator('table.latest tr.latest-row.branch');
+    assert.equal(await row.count(), 1);
+    assert.match((await row.locator('.status').textContent()) ?? '', /running/);
+    assert.equal(await row.locator('.verdict-badge').textContent(), 'verified (t=1)');
+    assert.equal(
+      await page.locator('table.latest tr.agreement-row .verdict-line').textContent(),
+      'native: PASSED by 1/2 trusted (this node) · 1 other node disagrees | 1 invalid signature(s), not counted',
+    );
+    await page.close();
+  });
+});

@@ -86,9 +86,15 @@ export function agreementView(c: CommitAgreement, run: PageRun, from: string) {
   };
 }
 
-/** The badge alone, for rows of list pages. */
-export function agreementBadge(c: CommitAgreement): { verdict: string; label: string } {
+export type AgreementBadge = { verdict: string; label: string; line: string };
+
+/** The badge with each configuration's verdict line, for the branch and patch rows of list pages. */
+export function agreementBadge(c: CommitAgreement): AgreementBadge | null {
   const a = c.agreement;
+  if (a.groups.length === 0 && a.invalid.length === 0) return null;
+  const names = new Map<string, string>(c.self === null ? [] : [[c.self, SELF_NAME]]);
   const passedMax = Math.max(0, ...a.groups.map((g) => g.passed.length));
-  return { verdict: a.verdict, label: verdictBadge(a.verdict, a.threshold, passedMax) };
+  const lines = a.groups.map((g) => `${g.adapter === '' ? '?' : g.adapter}: ${verdictLine(g, names)}`);
+  if (a.invalid.length > 0) lines.push(`${a.invalid.length} invalid signature(s), not counted`);
+  return { verdict: a.verdict, label: verdictBadge(a.verdict, a.threshold, passedMax), line: lines.join(' | ') };
 }
