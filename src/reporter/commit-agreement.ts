@@ -18,6 +18,8 @@ export type AgreementReaderOptions = {
   /** did:keys whose results count; null: the repository's delegates. */
   trustNodes: readonly string[] | null;
   threshold: number;
+  /** Names (aliases) of nodes by did:key, for the pages. */
+  names?: ReadonlyMap<string, string>;
   log: Logger;
   /** How long a commit's agreement is reused (default 10 s). */
   ttlMs?: number;
@@ -72,7 +74,7 @@ export class AgreementReader {
       for (const c of claims.claims) {
         if (self !== null && c.node === self && c.attestation !== null) envelopes.set(c.uuid, c.attestation.toString('utf8'));
       }
-      return { agreement, self: self === null ? null : didFromNid(self), envelopes };
+      return { agreement, self: self === null ? null : didFromNid(self), names: this.#opts.names ?? new Map(), envelopes };
     } catch (e) {
       if (!(e instanceof JobTargetMissing)) this.#log.warn({ err: coerceError(e), rid, commit }, 'cannot read the job COBs of a commit');
       return null;

@@ -21,6 +21,13 @@ export type AgreementView = ReturnType<typeof agreementView>;
 
 const SELF_NAME = 'this node';
 
+/** Node names: the configured aliases, and "this node" for this node whatever its alias says. */
+function namesOf(c: CommitAgreement): Map<string, string> {
+  const names = new Map(c.names);
+  if (c.self !== null) names.set(c.self, SELF_NAME);
+  return names;
+}
+
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
 type LogCheck = { cls: 'log-ok' | 'log-bad' | 'log-unchecked' | 'log-none'; label: string };
@@ -67,7 +74,7 @@ function groupView(g: GroupAgreement, c: CommitAgreement, run: PageRun, from: st
 /** The view of `c` on the page at `from` showing `run`. */
 export function agreementView(c: CommitAgreement, run: PageRun, from: string) {
   const a = c.agreement;
-  const names = new Map<string, string>(c.self === null ? [] : [[c.self, SELF_NAME]]);
+  const names = namesOf(c);
   const passedMax = Math.max(0, ...a.groups.map((g) => g.passed.length));
   const ignored = [
     a.unattested > 0 ? `${a.unattested} finished run(s) without an attestation` : null,
@@ -92,7 +99,7 @@ export type AgreementBadge = { verdict: string; label: string; line: string };
 export function agreementBadge(c: CommitAgreement): AgreementBadge | null {
   const a = c.agreement;
   if (a.groups.length === 0 && a.invalid.length === 0) return null;
-  const names = new Map<string, string>(c.self === null ? [] : [[c.self, SELF_NAME]]);
+  const names = namesOf(c);
   const passedMax = Math.max(0, ...a.groups.map((g) => g.passed.length));
   const lines = a.groups.map((g) => `${g.adapter === '' ? '?' : g.adapter}: ${verdictLine(g, names)}`);
   if (a.invalid.length > 0) lines.push(`${a.invalid.length} invalid signature(s), not counted`);

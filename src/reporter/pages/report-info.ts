@@ -12,6 +12,8 @@ export type CommitAgreement = {
   agreement: Agreement;
   /** This node's did:key, or null when its key cannot be read. */
   self: string | null;
+  /** Names (aliases) of nodes by did:key, shown instead of the shortened did:key. */
+  names: ReadonlyMap<string, string>;
   /** This node's attestations (DSSE envelope lines) by run id. */
   envelopes: ReadonlyMap<string, string>;
 };
