@@ -48,6 +48,8 @@ export type Site = {
   info: ReportInfo;
   includePrivate: boolean;
   siteTitle: string;
+  /** Finished runs published as job COBs whose attestation was not in storage yet (see WriteStats). */
+  awaitingAttestation: string[];
 };
 
 /** A "latest run of a branch or patch" row, linked from `from`, with what other nodes say of its commit. */

@@ -40,7 +40,15 @@ export type ReportChanges = {
 };
 
 /** Files written (created or changed) and removed, relative to the report directory. */
-export type WriteStats = { written: string[]; removed: string[] };
+export type WriteStats = {
+  written: string[];
+  removed: string[];
+  /**
+   * Finished runs published as job COBs whose page was written before this node's attestation was in
+   * storage (the publisher writes the job COB at the same time): the reporter writes them again later.
+   */
+  awaitingAttestation: string[];
+};
 
 const SITE_TITLE = 'CI for Radicle node';
 const INDEX_REFRESH_SECONDS = 30;
@@ -58,6 +66,7 @@ async function site(db: DatabaseSync, reportDir: string, info: ReportInfo): Prom
     info,
     includePrivate: info.reportPrivate === true,
     siteTitle: info.nodeAlias === undefined ? SITE_TITLE : `${SITE_TITLE} ${info.nodeAlias}`,
+    awaitingAttestation: [],
   };
 }
 
@@ -89,6 +98,7 @@ async function writeRunPage(s: Site, r: RunDetail): Promise<void> {
   }
   const commit = finished && s.info.agreementFor !== undefined ? await s.info.agreementFor(r.repo, r.commit) : null;
   const envelope = commit?.envelopes.get(r.id) ?? null;
+  if (finished && envelope === null && s.info.agreementFor !== undefined && s.info.jobCobs?.(r.adapter) === true) s.awaitingAttestation.push(r.id);
   if (attestationPath !== null) {
     if (envelope !== null) await put(s.out, attestationPath, envelope.endsWith('\n') ? envelope : `${envelope}\n`);
     else await drop(s.out, attestationPath);
@@ -181,7 +191,7 @@ async function writeIndex(s: Site): Promise<void> {
 }
 
 function stats(s: Site): WriteStats {
-  return { written: [...s.out.written].sort(), removed: [...s.out.removed].sort() };
+  return { written: [...s.out.written].sort(), removed: [...s.out.removed].sort(), awaitingAttestation: [...s.awaitingAttestation] };
 }
 
 /** Writes every page and removes every file no longer published: a full regeneration. */
