@@ -131,7 +131,7 @@ async function scenario(label: string, subject: (i: number, base: number) => Run
     const first = RUNS + 1;
     const toFill = PAGE_SIZE - (first % PAGE_SIZE) + 1;
     t0 = performance.now();
-    let newPage: WriteStats = { written: [], removed: [] };
+    let newPage: WriteStats = { written: [], removed: [], awaitingAttestation: [] };
     for (let i = first; i < first + toFill; i++) {
       const next = subject(i, base);
       applyUpdate(db, { subject: next, state: 'queued', at: next.queued_at });

@@ -11,12 +11,15 @@ import { RunQueues } from '../queue/run-queues.ts';
 import { readLiveStatus } from './live-status.ts';
 import { openDb } from '../db/open-db.ts';
 import { Reporter } from './run-reporter.ts';
+import { AgreementReader } from './commit-agreement.ts';
 
 export const REPORTER_HELP = `Usage: cibq reporter [--config FILE] [--log-level LEVEL]
 
 Writes every run state change to the SQLite database (db), deletes finished runs beyond keep_runs
 per repository, and rewrites the HTML reports, JSON files and badges in report_dir that each change
-touches, shortly after it (a full regeneration once at start).`;
+touches, shortly after it (a full regeneration once at start). A finished run's page also shows what
+every node that ran the commit signed (read from the node's storage, node.rad_home), judged against
+trust.nodes and trust.threshold, with the run's log.txt and signed attestation beside it.`;
 
 export function startReporter(config: Config, log: Logger, version: string): Service & { reporter: Reporter } {
   const redis = connectRedis(config.redis, log, 'reporter');
@@ -24,6 +27,7 @@ export function startReporter(config: Config, log: Logger, version: string): Ser
   const keys = redisKeys(config.redis.prefix);
   const queues = new RunQueues(queueRedis, keys);
   const db = openDb(config.db);
+  const agreement = new AgreementReader({ radHome: config.node.radHome, trustNodes: config.trust.nodes, threshold: config.trust.threshold, log });
   const reporter = new Reporter({
     db,
     redis,
@@ -31,6 +35,7 @@ export function startReporter(config: Config, log: Logger, version: string): Ser
     log,
     reportDir: config.reportDir,
     version,
+    agreementFor: (repo, commit) => agreement.forCommit(repo, commit),
     reportPrivate: config.reportPrivate,
     jobCobs: jobCobOptions(config).jobCobs,
     keepRuns: config.keepRuns,
@@ -46,6 +51,7 @@ export function startReporter(config: Config, log: Logger, version: string): Ser
       (stopped ??= (async () => {
         await reporter.close();
         await queues.close();
+        await agreement.close();
         redis.disconnect();
         queueRedis.disconnect();
         db.close();

@@ -12,7 +12,7 @@ import type { Keys } from '../queue/redis.ts';
 import { RunUpdateReader } from '../queue/run-updates.ts';
 import { applyUpdate } from '../db/apply-update.ts';
 import type { LiveStatus } from './live-status.ts';
-import type { ReportInfo } from './pages/report-info.ts';
+import type { CommitAgreement, ReportInfo } from './pages/report-info.ts';
 import { writeReportChanges, writeReports, type ReportChanges } from './pages/report-writer.ts';
 import { optimizeDb } from '../db/open-db.ts';
 import { pruneRuns, type PrunedRun } from '../db/retention.ts';
@@ -31,6 +31,8 @@ export type ReporterDeps = {
   /** Whether runs of an adapter are published as job COBs (their pages say so). */
   jobCobs?: (adapter: string) => boolean;
   version: string;
+  /** Every node's runs of a commit, read from storage (commit-agreement.ts): run pages show them. */
+  agreementFor?: (repo: string, commit: string) => Promise<CommitAgreement | null>;
   /** Queue counts and live workers, for index.html and status.json. */
   liveStatus: () => Promise<LiveStatus>;
   /** Runs kept per repository (`keep_runs`), or null to keep all. */
@@ -41,7 +43,15 @@ export type ReporterDeps = {
   indexIntervalMs?: number;
   /** How long to wait before writing pages again after writing them failed. */
   retryMs?: number;
+  /**
+   * How long after writing a finished run's page without its attestation (the publisher had not
+   * written the job COB yet) to write it again; doubled for each of ATTESTATION_TRIES tries.
+   */
+  attestationRetryMs?: number;
 };
+
+/** How often a run page still missing this node's attestation is written again. */
+const ATTESTATION_TRIES = 4;
 
 export class Reporter {
   readonly #deps: ReporterDeps;
@@ -56,6 +66,9 @@ export class Reporter {
   /** Runs deleted by retention whose pages are not yet removed and rewritten. */
   #pendingRemoved: PrunedRun[] = [];
   #writing: Promise<void> = Promise.resolve();
+  /** Runs whose page waits for this node's attestation: run id → tries so far. */
+  #attestationTries = new Map<string, number>();
+  #attestationTimers = new Set<NodeJS.Timeout>();
   #applied = 0;
   #waiters: { n: number; resolve: () => void }[] = [];
 
@@ -154,6 +167,7 @@ export class Reporter {
       now: new Date(),
       ...(this.#deps.reportPrivate !== undefined ? { reportPrivate: this.#deps.reportPrivate } : {}),
       ...(this.#deps.jobCobs !== undefined ? { jobCobs: this.#deps.jobCobs } : {}),
+      ...(this.#deps.agreementFor !== undefined ? { agreementFor: this.#deps.agreementFor } : {}),
     };
   }
 
@@ -180,23 +194,49 @@ export class Reporter {
     } catch (e) {
       this.#log.error({ err: coerceError(e) }, 'retention failed');
     }
-    if (await this.#writeChanges({ runIds: pending.keys(), removed })) return;
+    if (await this.#writeChanges({ runIds: pending.keys(), removed }, pending)) return;
     for (const [id, repo] of pending) if (!this.#pending.has(id)) this.#pending.set(id, repo);
     this.#pendingRemoved.unshift(...removed);
     if (!this.#stopping) this.#schedulePages(this.#deps.retryMs ?? RETRY_MS);
   }
 
   /** Writes the pages `changes` touch; false when that failed. */
-  async #writeChanges(changes: ReportChanges): Promise<boolean> {
+  async #writeChanges(changes: ReportChanges, repos: ReadonlyMap<string, string> = new Map()): Promise<boolean> {
     if (this.#deps.reportDir === null) return true;
     try {
       const stats = await writeReportChanges(this.#deps.db, this.#deps.reportDir, await this.#info(), changes);
       this.#log.debug({ written: stats.written.length, removed: stats.removed.length }, 'report pages written');
+      for (const id of repos.keys()) if (!stats.awaitingAttestation.includes(id)) this.#attestationTries.delete(id);
+      for (const id of stats.awaitingAttestation) {
+        const repo = repos.get(id);
+        if (repo !== undefined) this.#awaitAttestation(id, repo);
+      }
       return true;
     } catch (e) {
       this.#log.error({ err: coerceError(e) }, 'writing report pages failed');
       return false;
     }
+  }
+
+  /**
+   * Writes the run's page again a little later: the publisher writes the job COB with this node's
+   * attestation while the reporter writes the page, so the first write may not find it.
+   */
+  #awaitAttestation(id: string, repo: string): void {
+    const tries = this.#attestationTries.get(id) ?? 0;
+    if (tries >= ATTESTATION_TRIES || this.#stopping) {
+      this.#attestationTries.delete(id);
+      return;
+    }
+    this.#attestationTries.set(id, tries + 1);
+    const timer = setTimeout(() => {
+      this.#attestationTimers.delete(timer);
+      if (this.#stopping) return;
+      this.#pending.set(id, repo);
+      this.#schedulePages();
+    }, (this.#deps.attestationRetryMs ?? 15_000) * 2 ** tries);
+    timer.unref();
+    this.#attestationTimers.add(timer);
   }
 
   /** Applies retention to every repository and regenerates every report page (after pending writes). */
@@ -228,6 +268,8 @@ export class Reporter {
     await this.#loop;
     if (this.#indexTimer) clearInterval(this.#indexTimer);
     this.#indexTimer = null;
+    for (const t of this.#attestationTimers) clearTimeout(t);
+    this.#attestationTimers.clear();
     if (this.#timer) {
       clearTimeout(this.#timer);
       this.#timer = null;

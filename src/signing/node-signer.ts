@@ -121,3 +121,15 @@ export async function loadNodeSigner(opts: NodeSignerOptions): Promise<Signer> {
     throw new NodeKeyError(path, e.problem, `cannot open the node key ${path}: ${hint}`);
   }
 }
+
+/**
+ * The node's public key from its key file, without the passphrase (the reporter tells its own runs
+ * from other nodes' by it), or null when the key is missing or unreadable.
+ */
+export async function readNodePublicKey(radHome: string): Promise<Buffer | null> {
+  try {
+    return parseOpenSshKey(await readFile(join(radHome, 'keys', 'radicle'), 'utf8')).publicKey;
+  } catch {
+    return null;
+  }
+}

@@ -57,11 +57,15 @@ export type JobStoreDeps = {
 };
 
 const REF = new RegExp(`^refs/namespaces/([^/]+)/refs/cobs/${JOB_TYPE.replace(/\./g, '\\.')}/([0-9a-f]{40})$`);
+/** Jobs whose requested commit is remembered before the memo starts over. */
+const REQUESTED_CACHE = 100_000;
 
 export class JobStore {
   readonly #deps: JobStoreDeps;
   readonly #batches = new Map<string, GitBatch>();
   readonly #cache = new Map<string, string>();
+  /** Job id → the commit it was requested for (see #requestedCommit). */
+  readonly #requested = new Map<string, string>();
 
   constructor(deps: JobStoreDeps) {
     this.#deps = deps;
@@ -104,7 +108,13 @@ export class JobStore {
   async claimsFor(rid: string, commit: string): Promise<CommitClaims> {
     const peeled = await this.peel(rid, commit);
     const refs = await new GitPlumbing(this.gitDir(rid)).refs('refs/namespaces/');
-    return commitClaims(this.#read(rid), rid, peeled, refs);
+    // Only the refs of jobs requested for this commit: the reporter asks this for every page it writes.
+    const mine = new Map<string, string>();
+    for (const [ref, tip] of refs) {
+      const m = REF.exec(ref);
+      if (m?.[2] !== undefined && (await this.#requestedCommit(rid, m[2])) === peeled) mine.set(ref, tip);
+    }
+    return commitClaims(this.#read(rid), rid, peeled, mine);
   }
 
   /** The blob at `path` in `commit`'s tree (e.g. `.radicle/native.yaml`), or null. */
@@ -130,6 +140,19 @@ export class JobStore {
 
   /** The commit a job was requested for, from its root change alone (cheap pre-filter). */
   async #requestedCommit(rid: string, id: string): Promise<string | null> {
+    // A job's id is its root change's oid: what it requested never changes, so it is remembered.
+    const key = `${rid}\0${id}`;
+    const known = this.#requested.get(key);
+    if (known !== undefined) return known;
+    const commit = await this.#readRequestedCommit(rid, id);
+    if (commit !== null) {
+      if (this.#requested.size >= REQUESTED_CACHE) this.#requested.clear();
+      this.#requested.set(key, commit);
+    }
+    return commit;
+  }
+
+  async #readRequestedCommit(rid: string, id: string): Promise<string | null> {
     const read = this.#read(rid);
     const obj = await read(id);
     if (obj?.type !== 'commit') return null;

@@ -4,7 +4,8 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -18,6 +19,9 @@ import { connectRedis, redisKeys } from '../../src/queue/redis.ts';
 import { publishRunUpdate } from '../../src/queue/run-updates.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 import { subject, update } from './fixtures.ts';
+import type { RunUpdate } from '../../src/model/run.ts';
+import { AgreementReader } from '../../src/reporter/commit-agreement.ts';
+import { TrustStorage } from '../fixtures/trust-storage.ts';
 
 const keys = redisKeys('cibq-rr');
 let dir: string;
@@ -40,7 +44,16 @@ async function until(what: string, pred: () => boolean | Promise<boolean>, timeo
   }
 }
 
-type Setup = { server: RedisServer; redis: Redis; db: DatabaseSync; dbPath: string; reporter: Reporter; logs: string[]; publish: (id: string) => Promise<void> };
+type Setup = {
+  server: RedisServer;
+  redis: Redis;
+  db: DatabaseSync;
+  dbPath: string;
+  reporter: Reporter;
+  logs: string[];
+  publish: (id: string) => Promise<void>;
+  send: (u: RunUpdate) => Promise<void>;
+};
 
 /** A redis-server, a reporter reading from it into a fresh database, and a publisher. */
 async function setup(over: Partial<ReporterDeps> = {}, appendOnly = true): Promise<Setup> {
@@ -83,10 +96,34 @@ async function setup(over: Partial<ReporterDeps> = {}, appendOnly = true): Promi
     const s = subject({ id, queued_at: new Date().toISOString() });
     await publishRunUpdate(pub, keys.runUpdates, update(s, 'queued', s.queued_at));
   };
-  return { server, redis, db, dbPath, reporter, logs, publish };
+  return { server, redis, db, dbPath, reporter, logs, publish, send: (u) => publishRunUpdate(pub, keys.runUpdates, u).then(() => undefined) };
 }
 
 describe('reporter', () => {
+  test("a finished run's page written before the publisher wrote the job COB gets its attestation later", async () => {
+    const t = await TrustStorage.create();
+    cleanups.push(async () => {
+      await t.close();
+      rmSync(t.home, { recursive: true, force: true });
+    });
+    const commit = await t.newCommit();
+    const reader = new AgreementReader({ radHome: t.home, trustNodes: null, threshold: 1, ttlMs: 0, log: pino({ level: 'silent' }) });
+    cleanups.push(() => reader.close());
+    const reportDir = path.join(dir, `report-${++n}`);
+    const { send } = await setup({ reportDir, jobCobs: () => true, agreementFor: (r, c) => reader.forCommit(r, c), attestationRetryMs: 500 });
+    const id = randomUUID();
+    const s = subject({ id, repo: t.rid, repo_name: 'demo', commit, ref: 'refs/heads/main', queued_at: new Date().toISOString() });
+    await send(update(s, 'finished', new Date().toISOString(), { result: 'success', log: 'all good\n' }));
+    const file = (ext: string) => path.join(reportDir, 'runs', `${id}.${ext}`);
+    await until('the log beside the page', () => existsSync(file('log.txt')));
+    assert.equal(existsSync(file('intoto.jsonl')), false);
+    // The publisher writes the job COB only now.
+    const published = await t.run(t.nodes.a, commit, { result: 'success', logText: 'all good\n', id });
+    // The page is written after the files beside it: once it links the attestation, both are there.
+    await until('the page linking the attestation', () => readFileSync(file('html'), 'utf8').includes('class="attestation"'));
+    assert.equal(readFileSync(file('intoto.jsonl'), 'utf8'), `${published.envelope}\n`);
+  });
+
   test('pages are written even when retention fails', async () => {
     const reportDir = path.join(dir, 'report-retention');
     const { publish } = await setup({ reportDir, keepRuns: -1 });

@@ -4,6 +4,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { renderBadge } from './badge.ts';
+import { agreementBadge, type AgreementBadge } from './agreement-view.ts';
 import { listRow, pagination, type ListRow } from './page-views.ts';
 import type { ReportInfo } from './report-info.ts';
 import type { Templates } from './templates.ts';
@@ -47,10 +48,12 @@ export type Site = {
   info: ReportInfo;
   includePrivate: boolean;
   siteTitle: string;
+  /** Finished runs published as job COBs whose attestation was not in storage yet (see WriteStats). */
+  awaitingAttestation: string[];
 };
 
-/** A "latest run of a branch or patch" row, linked from `from`. */
-export function scopeRow(r: RunSummary, from: string) {
+/** A "latest run of a branch or patch" row, linked from `from`, with what other nodes say of its commit. */
+export function scopeRow(r: RunSummary, from: string, agreement: AgreementBadge | null = null) {
   const isBranch = r.branch !== null;
   const label = isBranch
     ? `branch ${r.branch}`
@@ -61,7 +64,23 @@ export function scopeRow(r: RunSummary, from: string) {
     label,
     scopeHref: isBranch ? href(from, branchPagePath(r.repo, r.branch ?? '')) : href(from, patchPagePath(r.repo, r.patch ?? '')),
     run: listRow(r, from),
+    agreement,
   };
+}
+
+/** The agreement badge of each distinct commit of `rows`, when the reporter reads other nodes' runs. */
+async function agreementBadges(s: Site, rows: readonly RunSummary[]): Promise<Map<string, AgreementBadge>> {
+  const out = new Map<string, AgreementBadge>();
+  const read = s.info.agreementFor;
+  if (read === undefined) return out;
+  for (const r of rows) {
+    const key = `${r.repo}\0${r.commit}`;
+    if (out.has(key)) continue;
+    const c = await read(r.repo, r.commit);
+    const badge = c === null ? null : agreementBadge(c);
+    if (badge !== null) out.set(key, badge);
+  }
+  return out;
 }
 
 /**
@@ -149,7 +168,12 @@ export async function writeScope(s: Site, scope: RunScope, changed: ReadonlySet<
     await put(s.out, path, renderScopePage(s, scope, runs, { page, first, last, path, total: null }));
     if (page !== last) continue;
     const index = pagePath(scope) as string;
-    await put(s.out, index, renderScopePage(s, scope, runs, { page, first, last, path: index, total }));
+    const scopes = isRepoScope(scope)
+      ? [...latestPerBranch(s.db, scope.repo, s.includePrivate), ...latestPerPatch(s.db, scope.repo, s.includePrivate, REPO_PATCHES)]
+      : [];
+    const badges = await agreementBadges(s, scopes);
+    const rows = scopes.map((r) => scopeRow(r, index, badges.get(`${r.repo}\0${r.commit}`) ?? null));
+    await put(s.out, index, renderScopePage(s, scope, runs, { page, first, last, path: index, total }, rows));
   }
   if (scope.patch !== undefined) return;
   const latest = newestRuns(s.db, scope, s.includePrivate, isRepoScope(scope) ? JSON_RUNS : 1);
@@ -167,17 +191,9 @@ export async function writeScope(s: Site, scope: RunScope, changed: ReadonlySet<
 type PageAt = { page: number; first: number; last: number; path: string; total: number | null };
 
 /** One list page; index.html (`total` set) also has the run count and, for a repository, its branches and patches. */
-function renderScopePage(s: Site, scope: RunScope, runs: readonly RunSummary[], at: PageAt): string {
+function renderScopePage(s: Site, scope: RunScope, runs: readonly RunSummary[], at: PageAt, scopes: readonly ReturnType<typeof scopeRow>[] = []): string {
   const { path } = at;
   const latest = runs[0];
-  const isIndex = at.total !== null;
-  const scopes =
-    isRepoScope(scope) && isIndex
-      ? [
-          ...latestPerBranch(s.db, scope.repo, s.includePrivate),
-          ...latestPerPatch(s.db, scope.repo, s.includePrivate, REPO_PATCHES),
-        ].map((r) => scopeRow(r, path))
-      : [];
   const name = latest === undefined || latest.repo_name === '' ? scope.repo : latest.repo_name;
   const badge = scope.branch === undefined ? null : badgePath(scope.repo, scope.branch);
   return s.t.repo({

@@ -9,6 +9,8 @@
 import { readFile } from 'node:fs/promises';
 import type { DatabaseSync } from 'node:sqlite';
 import { runView } from './page-views.ts';
+import { agreementView } from './agreement-view.ts';
+import { runAttestationPath, runLogPath } from '../../model/run-page.ts';
 import { loadTemplates, STYLESHEET } from './templates.ts';
 import { drop, newOutput, put, removeUnproduced } from './output-dir.ts';
 import { href, repoPagePath, runPagePath } from './paths.ts';
@@ -38,7 +40,15 @@ export type ReportChanges = {
 };
 
 /** Files written (created or changed) and removed, relative to the report directory. */
-export type WriteStats = { written: string[]; removed: string[] };
+export type WriteStats = {
+  written: string[];
+  removed: string[];
+  /**
+   * Finished runs published as job COBs whose page was written before this node's attestation was in
+   * storage (the publisher writes the job COB at the same time): the reporter writes them again later.
+   */
+  awaitingAttestation: string[];
+};
 
 const SITE_TITLE = 'CI for Radicle node';
 const INDEX_REFRESH_SECONDS = 30;
@@ -56,6 +66,7 @@ async function site(db: DatabaseSync, reportDir: string, info: ReportInfo): Prom
     info,
     includePrivate: info.reportPrivate === true,
     siteTitle: info.nodeAlias === undefined ? SITE_TITLE : `${SITE_TITLE} ${info.nodeAlias}`,
+    awaitingAttestation: [],
   };
 }
 
@@ -69,11 +80,47 @@ function published(s: Site, r: { private: boolean }): boolean {
   return s.includePrivate || !r.private;
 }
 
+/**
+ * A run's page and, once it finished, its files beside it: `<id>.log.txt`, the final log exactly as
+ * stored (the text whose sha256 the run's attestation records), and `<id>.intoto.jsonl`, the envelope
+ * this node signed into the job COB, read back from storage with the other nodes' runs of the commit.
+ */
 async function writeRunPage(s: Site, r: RunDetail): Promise<void> {
   const path = runPagePath(r.id);
   if (path === null) return;
   const jobCob = s.info.jobCobs?.(r.adapter) === true ? `cibq jobs ${r.repo} ${r.commit}` : null;
-  await put(s.out, path, s.t.run({ ...runView(r, path), jobCob, siteTitle: s.siteTitle, version: s.info.version }));
+  const logPath = runLogPath(r.id);
+  const attestationPath = runAttestationPath(r.id);
+  const finished = r.state === 'finished' && r.log !== null;
+  if (logPath !== null) {
+    if (finished) await put(s.out, logPath, r.log ?? '');
+    else await drop(s.out, logPath);
+  }
+  const commit = finished && s.info.agreementFor !== undefined ? await s.info.agreementFor(r.repo, r.commit) : null;
+  const envelope = commit?.envelopes.get(r.id) ?? null;
+  if (finished && envelope === null && s.info.agreementFor !== undefined && s.info.jobCobs?.(r.adapter) === true) s.awaitingAttestation.push(r.id);
+  if (attestationPath !== null) {
+    if (envelope !== null) await put(s.out, attestationPath, envelope.endsWith('\n') ? envelope : `${envelope}\n`);
+    else await drop(s.out, attestationPath);
+  }
+  await put(
+    s.out,
+    path,
+    s.t.run({
+      ...runView(r, path),
+      jobCob,
+      logTxtHref: finished ? href(path, logPath) : null,
+      attestationHref: envelope !== null ? href(path, attestationPath) : null,
+      agreement: commit === null ? null : agreementView(commit, r, path),
+      siteTitle: s.siteTitle,
+      version: s.info.version,
+    }),
+  );
+}
+
+/** Removes a run's page and the files beside it. */
+async function dropRunFiles(s: Site, id: string): Promise<void> {
+  for (const p of [runPagePath(id), runLogPath(id), runAttestationPath(id)]) if (p !== null) await drop(s.out, p);
 }
 
 export function buildStatus(db: DatabaseSync, info: ReportInfo): Record<string, unknown> {
@@ -144,7 +191,7 @@ async function writeIndex(s: Site): Promise<void> {
 }
 
 function stats(s: Site): WriteStats {
-  return { written: [...s.out.written].sort(), removed: [...s.out.removed].sort() };
+  return { written: [...s.out.written].sort(), removed: [...s.out.removed].sort(), awaitingAttestation: [...s.awaitingAttestation] };
 }
 
 /** Writes every page and removes every file no longer published: a full regeneration. */
@@ -197,15 +244,13 @@ export async function writeReportChanges(
   };
   for (const id of new Set(changes.runIds ?? [])) {
     const r = getRunDetail(db, id);
-    const path = runPagePath(id);
     if (r !== null && published(s, r)) await writeRunPage(s, r);
-    else if (path !== null) await drop(s.out, path);
+    else await dropRunFiles(s, id);
     const seqs = r === null ? null : runSeqs(db, id);
     if (r !== null && seqs !== null) touchAll(r, seqs);
   }
   for (const p of changes.removed ?? []) {
-    const path = runPagePath(p.id);
-    if (path !== null) await drop(s.out, path);
+    await dropRunFiles(s, p.id);
     touchAll(p, p);
   }
   for (const t of scopes.values()) await writeScope(s, t.scope, t.pages);

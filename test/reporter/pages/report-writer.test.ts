@@ -376,7 +376,8 @@ describe('status.json and files', () => {
       [
         'badges', `badges/${B}`, `badges/${B}/feature`, `badges/${B}/feature/x.svg`, `badges/${B}/main.svg`, `badges/${R}`,
         `badges/${R}/%3Cscript%3Ealert%282%29%3C`, `badges/${R}/%3Cscript%3Ealert%282%29%3C/script%3E.svg`, `badges/${R}/main.svg`,
-        'repos', 'runs', 'status.json', 'style.css',
+        // Finished runs with a log have it beside their page as plain text.
+        'repos', 'runs', 'runs/b-feat.log.txt', 'runs/patch-1.log.txt', 'status.json', 'style.css',
       ],
     );
     assert.deepEqual(all.filter((f) => f.endsWith('.json') && f.startsWith('repos/')).sort(), [`repos/${B}/runs.json`, `repos/${R}/runs.json`]);
