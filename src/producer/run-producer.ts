@@ -4,6 +4,12 @@
  * scan compares storage with the snapshot, after subscribing so nothing falls in between. While
  * connected a catch-up also runs every `catchUpIntervalMs`, so a change skipped because storage
  * failed (and therefore not recorded as processed) is retried without waiting for a reconnect.
+ *
+ * The baseline (what already existed, which starts nothing) is recorded only while not subscribed:
+ * on a first start before the first subscription, and if the snapshot is ever found missing (Redis
+ * lost its data) with the subscription dropped until it is done. So nothing the node announces on a
+ * subscription can be taken into a baseline and recorded as seen; what changed between the baseline
+ * and the subscription is found by the catch-up that follows every subscribe.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -87,7 +93,6 @@ export class Producer {
   }
 
   start(): void {
-    this.#sub.start();
     this.#loop ??= this.#run();
     this.#catchUpTimer ??= setInterval(() => {
       if (this.#sub.connected && !this.#items.some((i) => i.kind === 'scan')) this.#push({ kind: 'scan' });
@@ -111,6 +116,10 @@ export class Producer {
   }
 
   async #run(): Promise<void> {
+    this.#busy = true;
+    await this.#baselineUntilDone();
+    this.#busy = false;
+    if (!this.#stopping) this.#sub.start();
     while (!this.#stopping) {
       const item = this.#items.shift();
       if (!item) {
@@ -197,7 +206,7 @@ export class Producer {
   async #catchUp(): Promise<void> {
     this.stats.scans++;
     const { storage, snapshot } = this.#deps;
-    const baseline = !(await snapshot.initialized());
+    if (!(await snapshot.initialized())) return this.#rebaseline();
     let repos: string[];
     try {
       repos = await storage.listRepositories();
@@ -209,26 +218,80 @@ export class Producer {
     for (const rid of repos) {
       let current: Map<string, string>;
       try {
-        current = new Map([...(await storage.listRefs(rid))].filter(([ref]) => isTrackedRef(ref)));
+        current = await this.#trackedRefs(rid);
       } catch (e) {
         this.#log.warn({ rid, err: coerceError(e) }, 'cannot list refs; skipping repository in catch-up');
-        continue;
-      }
-      if (baseline) {
-        await snapshot.replace(rid, current);
-        await this.#recordPatchRevisions(rid, current);
         continue;
       }
       const changes = diffRefs(await snapshot.get(rid), current, null);
       changed += changes.length;
       await this.#changes(rid, changes);
     }
-    if (baseline) {
-      await snapshot.markInitialized();
-      this.#log.info({ repositories: repos.length }, 'recorded baseline of storage; later changes start CI');
-    } else {
-      this.#log.info({ repositories: repos.length, changedRefs: changed }, 'caught up with storage');
+    this.#log.info({ repositories: repos.length, changedRefs: changed }, 'caught up with storage');
+  }
+
+  async #trackedRefs(rid: string): Promise<Map<string, string>> {
+    return new Map([...(await this.#deps.storage.listRefs(rid))].filter(([ref]) => isTrackedRef(ref)));
+  }
+
+  /**
+   * The snapshot is gone while subscribed (Redis lost its data). Drop the subscription, handle the
+   * events already received (changes after the old subscription, which a baseline would swallow),
+   * record a new baseline, then subscribe again: its catch-up builds what changed in between.
+   */
+  async #rebaseline(): Promise<void> {
+    this.#log.warn('the snapshot of storage is missing (Redis lost its data?): recording a new baseline');
+    this.#sub.pause();
+    try {
+      for (let item = this.#items.shift(); item !== undefined && !this.#stopping; item = this.#items.shift()) {
+        if (item.kind === 'event') await this.#handleWithRetry(item);
+      }
+      await this.#baselineUntilDone();
+    } finally {
+      this.#sub.resume();
     }
+  }
+
+  /**
+   * Records the baseline unless the snapshot exists, retrying (storage or Redis failing) until it is
+   * done or the producer stops. Called only while not subscribed.
+   */
+  async #baselineUntilDone(): Promise<void> {
+    for (let attempt = 0; !this.#stopping; attempt++) {
+      try {
+        if ((await this.#deps.snapshot.initialized()) || (await this.#baseline())) return;
+      } catch (e) {
+        this.#log.error({ err: coerceError(e), attempt }, 'cannot record the baseline of storage; will retry');
+      }
+      await this.#sleep(Math.min(30_000, 250 * 2 ** Math.min(attempt, 7)));
+    }
+  }
+
+  /** Every tracked ref and the latest revision of every patch, as seen now; false if storage cannot be listed. */
+  async #baseline(): Promise<boolean> {
+    this.stats.scans++;
+    const { storage, snapshot } = this.#deps;
+    let repos: string[];
+    try {
+      repos = await storage.listRepositories();
+    } catch (e) {
+      this.#log.error({ err: coerceError(e) }, 'cannot list repositories in storage');
+      return false;
+    }
+    for (const rid of repos) {
+      let current: Map<string, string>;
+      try {
+        current = await this.#trackedRefs(rid);
+      } catch (e) {
+        this.#log.warn({ rid, err: coerceError(e) }, 'cannot list refs; leaving repository out of the baseline');
+        continue;
+      }
+      await snapshot.replace(rid, current);
+      await this.#recordPatchRevisions(rid, current);
+    }
+    await snapshot.markInitialized();
+    this.#log.info({ repositories: repos.length }, 'recorded baseline of storage; later changes start CI');
+    return true;
   }
 
   /**
