@@ -3,17 +3,18 @@
  * retry forever, so `cibq queue` with Redis down says so and exits instead of hanging.
  */
 import { Redis } from 'ioredis';
-import type { RedisConfig } from '../queue/redis.ts';
-import { maskUrl } from '../util/mask-url.ts';
+import { describeRedis, redisOptions, type RedisConfig } from '../queue/redis.ts';
 import { errorMessage } from '../util/coerce-error.ts';
 import { RedisUnavailable } from '../util/errors.ts';
 
 export async function connectRedisOnce(cfg: RedisConfig, name: string): Promise<Redis> {
-  const redis = new Redis(cfg.url, {
+  const redis = new Redis({
+    ...redisOptions(cfg),
     connectionName: `cibq-${name}`,
     maxRetriesPerRequest: 1,
     connectTimeout: 5000,
     retryStrategy: (times) => (times > 2 ? null : 200),
+    sentinelRetryStrategy: (times) => (times > 2 ? null : 200),
     lazyConnect: true,
   });
   redis.on('error', () => {}); // reported once below, by the failed connect
@@ -23,6 +24,6 @@ export async function connectRedisOnce(cfg: RedisConfig, name: string): Promise<
     return redis;
   } catch (e) {
     redis.disconnect();
-    throw new RedisUnavailable(`cannot reach Redis at ${maskUrl(cfg.url)}: ${errorMessage(e)}`);
+    throw new RedisUnavailable(`cannot reach Redis at ${describeRedis(cfg)}: ${errorMessage(e)}`);
   }
 }

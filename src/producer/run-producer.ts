@@ -19,9 +19,11 @@ import type { Keys } from '../queue/redis.ts';
 import type { RunQueues } from '../queue/run-queues.ts';
 import type { NodeEvent } from '../node/node-event.ts';
 import { NodeSubscription } from '../node/subscription.ts';
+import { waitForReplica } from '../queue/replica-wait.ts';
 import { ciEventFromChange } from './ci-event-builder.ts';
 import { dispatchEvent, type DispatchDeps } from './dispatch.ts';
-import { classifyRef, diffRefs, isTrackedRef, refChangeFromUpdate, type RefChange } from './ref-change.ts';
+import { recordBaseline, trackedRefs } from './baseline.ts';
+import { diffRefs, isTrackedRef, refChangeFromUpdate, type RefChange } from './ref-change.ts';
 import { sigrefsChanges } from './sigrefs-changes.ts';
 import { Snapshot } from './snapshot.ts';
 import type { StoragePort } from './storage-port.ts';
@@ -92,7 +94,24 @@ export class Producer {
     });
   }
 
+  /**
+   * Redis came back (a restart, a failover): it may have lost the last writes before it went away
+   * (a job, a dedupe mark, the snapshot entry after them). The snapshot is then behind storage, so
+   * a catch-up finds those changes again; what did survive is deduplicated.
+   */
+  readonly #onRedisReady = (): void => {
+    if (!this.#redisWasLost) return;
+    this.#redisWasLost = false;
+    if (this.#sub.connected && !this.#items.some((i) => i.kind === 'scan')) this.#push({ kind: 'scan' });
+  };
+  readonly #onRedisClose = (): void => {
+    this.#redisWasLost = true;
+  };
+  #redisWasLost = false;
+
   start(): void {
+    this.#deps.redis.on('close', this.#onRedisClose);
+    this.#deps.redis.on('ready', this.#onRedisReady);
     this.#loop ??= this.#run();
     this.#catchUpTimer ??= setInterval(() => {
       if (this.#sub.connected && !this.#items.some((i) => i.kind === 'scan')) this.#push({ kind: 'scan' });
@@ -140,6 +159,8 @@ export class Producer {
     for (let attempt = 0; !this.#stopping; attempt++) {
       try {
         await this.#handle(item);
+        // What this item enqueued and recorded survives a failover once a replica has it.
+        await waitForReplica(this.#deps.redis);
         return;
       } catch (e) {
         const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
@@ -218,7 +239,7 @@ export class Producer {
     for (const rid of repos) {
       let current: Map<string, string>;
       try {
-        current = await this.#trackedRefs(rid);
+        current = await trackedRefs(storage, rid);
       } catch (e) {
         this.#log.warn({ rid, err: coerceError(e) }, 'cannot list refs; skipping repository in catch-up');
         continue;
@@ -228,10 +249,6 @@ export class Producer {
       await this.#changes(rid, changes);
     }
     this.#log.info({ repositories: repos.length, changedRefs: changed }, 'caught up with storage');
-  }
-
-  async #trackedRefs(rid: string): Promise<Map<string, string>> {
-    return new Map([...(await this.#deps.storage.listRefs(rid))].filter(([ref]) => isTrackedRef(ref)));
   }
 
   /**
@@ -259,59 +276,13 @@ export class Producer {
   async #baselineUntilDone(): Promise<void> {
     for (let attempt = 0; !this.#stopping; attempt++) {
       try {
-        if ((await this.#deps.snapshot.initialized()) || (await this.#baseline())) return;
+        if (await this.#deps.snapshot.initialized()) return;
+        this.stats.scans++;
+        if (await recordBaseline(this.#deps)) return;
       } catch (e) {
         this.#log.error({ err: coerceError(e), attempt }, 'cannot record the baseline of storage; will retry');
       }
       await this.#sleep(Math.min(30_000, 250 * 2 ** Math.min(attempt, 7)));
-    }
-  }
-
-  /** Every tracked ref and the latest revision of every patch, as seen now; false if storage cannot be listed. */
-  async #baseline(): Promise<boolean> {
-    this.stats.scans++;
-    const { storage, snapshot } = this.#deps;
-    let repos: string[];
-    try {
-      repos = await storage.listRepositories();
-    } catch (e) {
-      this.#log.error({ err: coerceError(e) }, 'cannot list repositories in storage');
-      return false;
-    }
-    for (const rid of repos) {
-      let current: Map<string, string>;
-      try {
-        current = await this.#trackedRefs(rid);
-      } catch (e) {
-        this.#log.warn({ rid, err: coerceError(e) }, 'cannot list refs; leaving repository out of the baseline');
-        continue;
-      }
-      await snapshot.replace(rid, current);
-      await this.#recordPatchRevisions(rid, current);
-    }
-    await snapshot.markInitialized();
-    this.#log.info({ repositories: repos.length }, 'recorded baseline of storage; later changes start CI');
-    return true;
-  }
-
-  /**
-   * Baseline: remember the latest revision of every existing patch, so a later comment on a patch
-   * older than the baseline is recognised as such and starts nothing.
-   */
-  async #recordPatchRevisions(rid: string, refs: ReadonlyMap<string, string>): Promise<void> {
-    const ids = new Set<string>();
-    for (const ref of refs.keys()) {
-      const k = classifyRef(ref);
-      if (k.kind === 'patch') ids.add(k.id);
-    }
-    for (const id of ids) {
-      let latest: string | null = null;
-      try {
-        latest = (await this.#deps.storage.patch(rid, id))?.latest.id ?? null;
-      } catch (e) {
-        this.#log.warn({ rid, patch: id, err: coerceError(e) }, 'cannot read patch for the baseline');
-      }
-      if (latest !== null) await this.#deps.snapshot.setPatchRevision(rid, id, latest);
     }
   }
 
@@ -333,6 +304,8 @@ export class Producer {
   async close(): Promise<void> {
     if (this.#stopping) return this.#loop ?? undefined;
     this.#stopping = true;
+    this.#deps.redis.off('close', this.#onRedisClose);
+    this.#deps.redis.off('ready', this.#onRedisReady);
     if (this.#catchUpTimer) clearInterval(this.#catchUpTimer);
     this.#wakeSleep?.();
     await this.#sub.close();
