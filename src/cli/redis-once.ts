@@ -17,13 +17,24 @@ export async function connectRedisOnce(cfg: RedisConfig, name: string): Promise<
     sentinelRetryStrategy: (times) => (times > 2 ? null : 200),
     lazyConnect: true,
   });
-  redis.on('error', () => {}); // reported once below, by the failed connect
+  // Reported once below, by the failed connect, with the cause (a TLS handshake failure, say)
+  // rather than the "Connection is closed" that follows it.
+  let cause: string | null = null;
+  redis.on('error', (e: Error) => {
+    cause ??= e.message;
+  });
   try {
     await redis.connect();
     await redis.ping();
     return redis;
   } catch (e) {
     redis.disconnect();
-    throw new RedisUnavailable(`cannot reach Redis at ${describeRedis(cfg)}: ${errorMessage(e)}`);
+    const message = errorMessage(e);
+    const why = cause !== null && cause !== message ? `${cause} (${message})` : message;
+    // A TLS server that wants a client certificate often just resets the connection.
+    const hint = cfg.url.startsWith('rediss:') && (cfg.tls?.cert ?? null) === null && /ECONNRESET|certificate required/.test(why)
+      ? '; if the server requires client certificates, set redis.tls.cert and redis.tls.key'
+      : '';
+    throw new RedisUnavailable(`cannot reach Redis at ${describeRedis(cfg)}: ${why}${hint}`);
   }
 }
