@@ -227,3 +227,52 @@ describe('reporter: leftovers of an older reporter', () => {
     assert.notEqual(getRun(db, 'old-3'), null, 'the pending update was still written');
   });
 });
+
+describe('reporter: connection dropped during a read', () => {
+  test('an update delivered while the connection dropped (its reply lost) is read again after reconnecting', async () => {
+    const server = await RedisServer.start();
+    cleanups.push(() => server.close());
+    const proxy = await TcpProxy.start(server.port);
+    cleanups.push(() => proxy.close());
+    const log = pino({ level: 'silent' });
+    const cfg = { url: proxy.url, prefix: 'cibq-rr' };
+    const redis = connectRedis(cfg, log, 'reporter');
+    const pub = connectRedis({ url: server.url, prefix: 'cibq-rr' }, log, 'publisher');
+    const db = openDb(path.join(dir, 'dropped.sqlite'));
+    const reporter = new Reporter({
+      db, redis, keys, log, reportDir: null, version: 'test', indexIntervalMs: 0,
+      liveStatus: async () => ({ queueLength: 0, queues: [], workers: [] }),
+    });
+    cleanups.push(async () => {
+      await reporter.close();
+      redis.disconnect();
+      pub.disconnect();
+      db.close();
+    });
+    reporter.start();
+    const publish = async (id: string) => {
+      const s = subject({ id, queued_at: new Date().toISOString() });
+      await publishRunUpdate(pub, keys.runUpdates, update(s, 'queued', s.queued_at));
+    };
+    await publish('before-drop');
+    await reporter.waitForApplied(1);
+    // The reply carrying the next update never reaches the reporter: the link dies under it.
+    let held = false;
+    proxy.onReply = (chunk) => {
+      if (!chunk.includes('lost-reply')) return 'forward';
+      held = true;
+      setImmediate(() => {
+        proxy.cut();
+        proxy.restore();
+      });
+      return 'hold';
+    };
+    await publish('lost-reply');
+    await until('the reply to be held back', () => held);
+    proxy.onReply = null;
+    await publish('after-drop');
+    await until('the update published after the drop', () => getRun(db, 'after-drop') !== null);
+    await until('the update whose reply was lost', () => getRun(db, 'lost-reply') !== null, 10_000);
+    await until('nothing pending', async () => ((await pub.xpending(keys.runUpdates, 'reporter')) as [number])[0] === 0);
+  });
+});
