@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { openDbReadOnly } from '../../src/db/open-db.ts';
 import { listRuns } from '../../src/db/runs.ts';
 import type { RunRecord } from '../../src/model/run.ts';
-import { redisKeys, type Keys } from '../../src/queue/redis.ts';
+import { redisKeys, redisOptions, type Keys, type RedisConfig } from '../../src/queue/redis.ts';
 import { listWorkers, type WorkerInfo } from '../../src/queue/worker-registry.ts';
 import { FakeNode } from '../fixtures/fake-node.ts';
 import { FakeStorage, makeNodeKey } from '../fixtures/radicle-storage.ts';
@@ -44,6 +44,8 @@ export type FaultEnvOptions = {
   redisUrl?: string;
   /** Redis key prefix (default "f"). */
   prefix?: string;
+  /** Find the primary through these Sentinels ("host:port") under this name. */
+  sentinel?: { addresses: string[]; name: string };
 };
 
 export type FaultEnv = Awaited<ReturnType<typeof startFaultEnv>>;
@@ -55,8 +57,17 @@ export async function startFaultEnv(opts: FaultEnvOptions = {}) {
   const alice = makeNodeKey(71);
   const node = await FakeNode.start(radHome, alice.nid);
   const server = opts.redisUrl === undefined ? await RedisServer.start() : null;
-  const redisUrl = opts.redisUrl ?? server?.url ?? '';
+  const redisUrl = opts.redisUrl ?? server?.url ?? 'redis://127.0.0.1';
   const prefix = opts.prefix ?? 'f';
+  const sentinel = opts.sentinel;
+  const redisConfig: RedisConfig = {
+    url: redisUrl,
+    prefix,
+    ...(sentinel ? { sentinels: sentinel.addresses.map((a) => ({ host: a.split(':')[0] ?? '', port: Number(a.split(':')[1]) })), name: sentinel.name } : {}),
+  };
+  const redisSection = sentinel
+    ? `redis:\n  prefix: ${prefix}\n  name: ${sentinel.name}\n  sentinels: [${sentinel.addresses.map((a) => JSON.stringify(a)).join(', ')}]`
+    : `redis: { prefix: ${prefix} }`;
   const record = path.join(dir, 'record.txt');
   const configFile = path.join(dir, 'cibq.yaml');
   writeFileSync(configFile, `
@@ -71,7 +82,7 @@ filters: [ !Allow ]
 kill_grace: 1s
 max_attempts: 3
 worker: { lock_duration: 2s, concurrency: 3 }
-${opts.configExtra ?? `redis: { prefix: ${prefix} }`}
+${opts.configExtra ?? redisSection}
 `);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -106,9 +117,9 @@ ${opts.configExtra ?? `redis: { prefix: ${prefix} }`}
     record,
     pushes,
     procs,
-    /** A plain client for inspecting Redis (retries forever; closed with the environment). */
-    client(url = redisUrl): Redis {
-      const c = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+    /** A client for inspecting Redis, as cibq connects (retries forever; closed with the environment). */
+    client(): Redis {
+      const c = new Redis({ ...redisOptions(redisConfig), maxRetriesPerRequest: null, lazyConnect: false });
       c.on('error', () => {});
       clients.push(c);
       return c;
