@@ -44,6 +44,8 @@ export type FaultEnvOptions = {
   redisUrl?: string;
   /** Redis key prefix (default "f"). */
   prefix?: string;
+  /** The `ci` adapter (default: slow.sh, taking `runSeconds`). */
+  adapter?: { command: string; env: Record<string, string> };
   /** Find the primary through these Sentinels ("host:port") under this name. */
   sentinel?: { addresses: string[]; name: string };
 };
@@ -76,8 +78,8 @@ report_dir: ${path.join(dir, 'reports')}
 default_adapter: ci
 adapters:
   ci:
-    command: ${SLOW_ADAPTER}
-    env: { RECORD_FILE: ${record}, SLEEP_SECONDS: "${opts.runSeconds ?? 0.5}" }
+    command: ${opts.adapter?.command ?? SLOW_ADAPTER}
+    env: ${JSON.stringify(opts.adapter?.env ?? { RECORD_FILE: record, SLEEP_SECONDS: String(opts.runSeconds ?? 0.5) })}
 filters: [ !Allow ]
 kill_grace: 1s
 max_attempts: 3
