@@ -114,6 +114,8 @@ ${opts.configExtra ?? redisSection}
     redisUrl,
     keys,
     rid,
+    c1,
+    alice,
     configFile,
     env,
     record,
