@@ -74,24 +74,34 @@ export class RedisServer {
     this.dir = dir;
   }
 
-  static async start(opts: { appendOnly?: boolean; tls?: TlsFiles; password?: string; args?: string[] } = {}): Promise<RedisServer> {
+  /**
+   * `netns` runs it in that network namespace, listening on every address there; `host` is the
+   * address this process reaches it at (default 127.0.0.1).
+   */
+  static async start(opts: { appendOnly?: boolean; tls?: TlsFiles; password?: string; args?: string[]; netns?: string; host?: string } = {}): Promise<RedisServer> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cibq-redis-'));
-    const srv = new RedisServer(await freePort(), dir);
+    const srv = new RedisServer(opts.netns !== undefined ? 6390 : await freePort(), dir);
     srv.#appendOnly = opts.appendOnly ?? true;
-    srv.#access = { ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}) };
+    srv.#netns = opts.netns ?? null;
+    srv.#access = {
+      ...(opts.tls ? { tls: opts.tls } : {}),
+      ...(opts.password !== undefined ? { password: opts.password } : {}),
+      ...(opts.host !== undefined ? { host: opts.host } : {}),
+    };
     srv.#args = opts.args ?? [];
     await srv.restart();
     return srv;
   }
 
   #appendOnly = true;
+  #netns: string | null = null;
   #access: Access = {};
   #args: string[] = [];
 
   /** redis://127.0.0.1:port, or rediss://:password@127.0.0.1:port with TLS and a password. */
   get url(): string {
     const auth = this.#access.password !== undefined ? `:${encodeURIComponent(this.#access.password)}@` : '';
-    return `${this.#access.tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${this.port}`;
+    return `${this.#access.tls ? 'rediss' : 'redis'}://${auth}${this.#access.host ?? '127.0.0.1'}:${this.port}`;
   }
 
   get pid(): number | null {
@@ -117,10 +127,12 @@ export class RedisServer {
       ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', t.serverCert, '--tls-key-file', t.serverKey,
           '--tls-ca-cert-file', t.ca, '--tls-auth-clients', 'yes']
       : ['--port', String(this.port)];
-    const args = [...listen, '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
+    const args = [...listen, '--bind', this.#netns !== null ? '0.0.0.0' : '127.0.0.1', '--dir', this.dir, '--save', '',
       '--appendonly', this.#appendOnly ? 'yes' : 'no', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction',
       ...(this.#access.password !== undefined ? ['--requirepass', this.#access.password] : []), ...this.#args];
-    const proc = spawn('redis-server', args, { stdio: 'ignore' });
+    const proc = this.#netns !== null
+      ? spawn('ip', ['netns', 'exec', this.#netns, 'redis-server', ...args], { stdio: 'ignore' })
+      : spawn('redis-server', args, { stdio: 'ignore' });
     this.#proc = proc;
     proc.once('exit', () => {
       if (this.#proc === proc) this.#proc = null;
