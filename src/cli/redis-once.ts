@@ -19,9 +19,9 @@ export async function connectRedisOnce(cfg: RedisConfig, name: string): Promise<
   });
   // Reported once below, by the failed connect, with the cause (a TLS handshake failure, say)
   // rather than the "Connection is closed" that follows it.
-  let cause: string | null = null;
+  const first: { error: string | null } = { error: null };
   redis.on('error', (e: Error) => {
-    cause ??= e.message;
+    first.error ??= e.message;
   });
   try {
     await redis.connect();
@@ -30,6 +30,7 @@ export async function connectRedisOnce(cfg: RedisConfig, name: string): Promise<
   } catch (e) {
     redis.disconnect();
     const message = errorMessage(e);
+    const cause = first.error;
     const why = cause !== null && cause !== message ? `${cause} (${message})` : message;
     // A TLS server that wants a client certificate often just resets the connection.
     const hint = cfg.url.startsWith('rediss:') && (cfg.tls?.cert ?? null) === null && /ECONNRESET|certificate required/.test(why)

@@ -13,6 +13,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { main } from '../../src/cli/main.ts';
+import { parseConfig } from '../../src/config/config-load.ts';
 import { RUN_RESULTS } from '../../src/model/run.ts';
 import { runAdapter } from '../../src/worker/adapter-process.ts';
 import { AdapterStdout } from '../../src/worker/adapter-stdout.ts';
@@ -105,15 +106,14 @@ describe('faults: malformed input', () => {
       writeFileSync(script, '#!/bin/sh\ncat "$FUZZ_OUT"\nexit "$FUZZ_EXIT"\n');
       chmodSync(script, 0o755);
       const log = pino({ level: 'silent' });
+      const adapter = parseConfig(`db: x.db\nadapters:\n  fuzz: { command: ${script}, timeout: 20s, kill_grace: 500ms }\n`, { path: null, env: {}, homeDir: dir }).adapters.fuzz;
+      assert.ok(adapter);
       for (let i = 0; i < cases.length; i += 20) {
         const c = cases[i] as (typeof cases)[number];
         const file = path.join(dir, `out-${i}`);
         writeFileSync(file, c.output);
         const outcome = await runAdapter({
-          adapter: {
-            name: 'fuzz', command: script, env: { FUZZ_OUT: file, FUZZ_EXIT: String(c.exit) }, sensitiveEnv: {}, config: null, configEnv: null,
-            timeoutMs: 20_000, killGraceMs: 500, concurrency: null, supersede: null,
-          },
+          adapter: { ...adapter, env: { FUZZ_OUT: file, FUZZ_EXIT: String(c.exit) } },
           message: SEED_PUSH as TriggerMessage,
           env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
           timeoutMs: 20_000,

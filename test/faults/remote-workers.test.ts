@@ -131,7 +131,7 @@ adapters:
       redis.disconnect();
     } finally {
       for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-      await Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? null : new Promise((r) => p.once('exit', r)))));
+      await Promise.all(procs.filter((p) => p.exitCode === null && p.signalCode === null).map((p) => new Promise((r) => p.once('exit', r))));
       await server?.close();
       await hosts.close();
       rmSync(dir, { recursive: true, force: true });

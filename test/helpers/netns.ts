@@ -73,8 +73,8 @@ export class NetHosts {
     return `cq${this.#tag}${host}`;
   }
 
-  /** The command line that runs `argv` on `host` (or on the hub). */
-  exec(host: string | 'hub', argv: string[]): [string, string[]] {
+  /** The command line that runs `argv` on `host` (or, for "hub", on the hub). */
+  exec(host: string, argv: string[]): [string, string[]] {
     return ['ip', ['netns', 'exec', host === 'hub' ? this.hub : this.ns(host), ...argv]];
   }
 
