@@ -87,31 +87,26 @@ describe('faults: hostile names and text', () => {
     // Every page but the numbered list pages (page-N.html), which show the same rows as index.html.
     const pages = files(reports, []).filter((f) => f.endsWith('.html') && !/\/page-\d+\.html$/.test(f));
     const dialogs: string[] = [];
-    browser.context.on('dialog', (d) => {
-      dialogs.push(d.message());
+    // One tab for every page: a script from a peer would open a dialog (alert) on load.
+    const page = await browser.context.newPage();
+    let current = '';
+    page.on('dialog', (d) => {
+      dialogs.push(`${current}: ${d.message()}`);
       void d.dismiss();
     });
-    for (const f of pages) {
-      const page = await browser.open(pathToFileURL(path.join(reports, f)).href);
-      try {
-        page.on('dialog', (d) => {
-          dialogs.push(`${f}: ${d.message()}`);
-          void d.dismiss();
-        });
+    try {
+      for (const f of pages) {
+        current = f;
+        await page.goto(pathToFileURL(path.join(reports, f)).href);
         const injected = await page.locator('script, svg[onload], img[onerror], [onmouseover], b, i').count();
         assert.equal(injected, 0, `${f}: markup from a peer became elements`);
-      } finally {
-        await page.close();
       }
-    }
-    const patchRun = runs.find((r) => r.patch === patch);
-    assert.ok(patchRun);
-    const runPage = await browser.open(pathToFileURL(path.join(reports, 'runs', `${patchRun.id}.html`)).href);
-    try {
-      const text = await runPage.locator('body').innerText();
-      assert.ok(text.includes("<script>alert('title')</script>"), 'the title is shown as text');
+      const patchRun = runs.find((r) => r.patch === patch);
+      assert.ok(patchRun);
+      await page.goto(pathToFileURL(path.join(reports, 'runs', `${patchRun.id}.html`)).href);
+      assert.ok((await page.locator('body').innerText()).includes("<script>alert('title')</script>"), 'the title is shown as text');
     } finally {
-      await runPage.close();
+      await page.close();
     }
     assert.deepEqual(dialogs, [], 'a script from a peer ran');
     for (const f of files(reports, []).filter((x) => x.endsWith('.json'))) JSON.parse(readFileSync(path.join(reports, f), 'utf8'));
