@@ -147,7 +147,7 @@ describe('faults: malformed input', () => {
         let err = '';
         stdout.on('data', (d: Buffer) => (out += d.toString()));
         stderr.on('data', (d: Buffer) => (err += d.toString()));
-        const code = await main({ argv: ['config', 'check', '--config', file], env: {}, stdout, stderr, homeDir: dir, version: 't' });
+        const code = await main({ argv: ['config', 'check', '--config', file], env: {}, stdout, stderr, homeDir: dir, cwd: dir, version: 't' });
         await new Promise((resolve) => setImmediate(resolve));
         if (code === 0) {
           valid++;
