@@ -181,11 +181,14 @@ describe('reporter: killed while acknowledging', () => {
     const second = subject({ id: 'acked-2', queued_at: new Date().toISOString() });
     await publishRunUpdate(redis, k.runUpdates, update(second, 'queued', second.queued_at));
     await until('the second update to be written', () => {
-      const db = new DatabaseSync(dbPath, { readOnly: true });
+      let db: DatabaseSync | null = null;
       try {
+        db = new DatabaseSync(dbPath, { readOnly: true });
         return getRun(db, 'acked-2') !== null && getRun(db, 'acked-1') !== null;
+      } catch {
+        return false; // the reporter is still creating the database
       } finally {
-        db.close();
+        db?.close();
       }
     });
     await until('the acknowledgement of the second update', async () => ((await redis.xpending(k.runUpdates, 'reporter')) as [number])[0] === 0);
