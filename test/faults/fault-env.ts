@@ -187,14 +187,22 @@ ${opts.configExtra ?? redisSection}
       }
       return out;
     },
+    /** Every run record in the reporter's database (retried while the reporter is still creating it). */
     runs(): RunRecord[] {
       const db = path.join(dir, 'cibq.db');
-      if (!existsSync(db)) return [];
-      const h = openDbReadOnly(db);
-      try {
-        return listRuns(h);
-      } finally {
-        h.close();
+      for (let attempt = 0; ; attempt++) {
+        if (!existsSync(db)) return [];
+        try {
+          const h = openDbReadOnly(db);
+          try {
+            return listRuns(h);
+          } finally {
+            h.close();
+          }
+        } catch (err) {
+          if (attempt >= 40) throw err;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+        }
       }
     },
     /** How many times each run's adapter started (from the adapter's own record). */
