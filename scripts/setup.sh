@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what cibq needs on a fresh Debian machine: git and redis-server (and, with --test,
-# Chromium, systemd, ssh-keygen and bubblewrap for the tests) from Debian's packages, then the npm
-# dependencies, which include the Node 24 that runs cibq (this works even where the system's node
-# is older).
+# Chromium, systemd, ssh-keygen and bubblewrap for the tests, redis-sentinel, openssl and iproute2
+# for the fault suite's failover, TLS and network-separation tests) from Debian's packages, then the
+# npm dependencies, which include the Node 24 that runs cibq (this works even where the system's
+# node is older).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=(git redis-server)
-if [ "${1:-}" = "--test" ]; then want+=(chromium systemd openssh-client bubblewrap); fi
+if [ "${1:-}" = "--test" ]; then want+=(chromium systemd openssh-client bubblewrap redis-sentinel openssl iproute2); fi
 missing=()
 for pkg in "${want[@]}"; do
   case $pkg in
@@ -15,6 +16,8 @@ for pkg in "${want[@]}"; do
     systemd) command -v systemd-analyze >/dev/null || missing+=("$pkg") ;;
     openssh-client) command -v ssh-keygen >/dev/null || missing+=("$pkg") ;;
     bubblewrap) command -v bwrap >/dev/null || missing+=("$pkg") ;;
+    redis-sentinel) command -v redis-sentinel >/dev/null || missing+=("$pkg") ;;
+    iproute2) command -v ip >/dev/null || missing+=("$pkg") ;;
     *) command -v "$pkg" >/dev/null || missing+=("$pkg") ;;
   esac
 done

@@ -4,6 +4,7 @@
  * checks, and its name in Config when that differs), so adding one is a one-line change. Parsed once
  * at start-up into a deeply frozen object; nothing reads process.env afterwards.
  */
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { bool, deepFreeze, duration, envMap, int, list, map, plain, section, size, text } from './config-fields.ts';
@@ -27,6 +28,8 @@ export function configSchema(cx: SchemaContext) {
   const path = text.transform((p) => resolve(base, expandHome(p, cx.homeDir)));
   const adapterName = text.refine((n) => cx.adapterNames.includes(n), { error: (i) => `adapter "${String(i.input)}" is not defined in adapters` });
   const orNull = <S extends z.ZodType>(s: S) => s.nullable().default(null);
+  /** A path that must name an existing file. */
+  const file = path.refine((p) => existsSync(p), { error: (i) => `no such file ${String(i.input)}` });
 
   const adapter = section({
     /** Spawned directly, never through a shell. */
@@ -92,6 +95,17 @@ export function configSchema(cx: SchemaContext) {
     redis: section({
       url: redisUrl.default('redis://127.0.0.1:6379').transform((url) => cx.env.REDIS_URL ?? url),
       prefix: text.default('cibq'),
+      /** For a rediss:// URL: the CA that signed Redis's certificate, and a client certificate and its key. */
+      tls: orNull(section({ ca: file, cert: orNull(file), key: orNull(file) }, (t, problem) => {
+        if ((t.cert == null) !== (t.key == null)) problem(t.cert == null ? 'cert' : 'key', 'cert and key go together (a client certificate and its key)');
+      })),
+      /** Find the primary through these Sentinels ("host:port"), under `name`; the URL then gives only scheme, credentials and db. */
+      sentinels: orNull(list(sentinelAddress, 'a list of "host:port"').min(1, 'expected a non-empty list of "host:port"')),
+      name: orNull(text),
+    }, (r, problem) => {
+      if (r.tls != null && typeof r.url === 'string' && !r.url.startsWith('rediss:')) problem('tls', 'needs a rediss:// URL (redis.url or REDIS_URL)');
+      if (r.sentinels != null && r.name == null) problem('name', 'required with redis.sentinels (the name the Sentinels monitor)');
+      if (r.sentinels == null && r.name != null) problem('name', 'only used with redis.sentinels');
     }).prefault({}),
     node: section({ rad_home: ['radHome', path.prefault('~/.radicle').transform((p) => cx.env.RAD_HOME ?? p)] }).prefault({}),
     /** Whose signed results count (`cibq verify`, the agreement view): nodes null = the repository's delegates. */
@@ -123,6 +137,13 @@ export function configSchema(cx: SchemaContext) {
     node: { ...c.node, socket: cx.env.RAD_SOCKET ?? join(c.node.radHome, 'node', 'control.sock') },
   }));
 }
+
+/** "host:port" (an IPv6 host in brackets) → { host, port }. */
+const sentinelAddress = text
+  .refine((s) => /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.test(s) && Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, {
+    error: (i) => `expected "host:port", found ${JSON.stringify(i.input)}`,
+  })
+  .transform((s) => ({ host: s.slice(0, s.lastIndexOf(':')).replace(/^\[|\]$/g, ''), port: Number(s.slice(s.lastIndexOf(':') + 1)) }));
 
 const httpUrl = text.refine((u) => /^https?:$/.test(URL.parse(u)?.protocol ?? ''), 'must be an absolute http:// or https:// URL');
 

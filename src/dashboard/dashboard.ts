@@ -52,6 +52,14 @@ async function pingRedis(redis: { ping: () => Promise<string> }): Promise<boolea
   }
 }
 
+/**
+ * The Redis connection as /healthz shows it (no auth there, so no addresses or credentials): its
+ * state (ready, connecting, reconnecting, …), whether it uses TLS, and whether Sentinel finds the primary.
+ */
+function connectionState(redis: { status: string }, cfg: Config['redis']) {
+  return { state: redis.status, tls: cfg.url.startsWith('rediss:'), sentinel: (cfg.sentinels?.length ?? 0) > 0 };
+}
+
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -87,7 +95,7 @@ export async function startDashboard(deps: DashboardDeps): Promise<Dashboard> {
   if (deps.credentials !== null) app.use('*', basicAuth(deps.credentials, (p) => p === '/healthz'));
   app.get('/healthz', async (c) => {
     const up = await redisUp();
-    return c.json({ ok: up, redis: up, version }, up ? 200 : 503);
+    return c.json({ ok: up, redis: up, version, connection: connectionState(redis, config.redis) }, up ? 200 : 503);
   });
   app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }));
   app.get('/reports', (c) => c.redirect(REPORTS_PATH, 301));

@@ -41,6 +41,8 @@ export class NodeSubscription {
   #socket: net.Socket | null = null;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
+  /** Disconnected on purpose until resume(): no reconnect meanwhile. */
+  #paused = false;
   #failures = 0;
   #connectedOnce = false;
   #stableTimer: NodeJS.Timeout | null = null;
@@ -72,6 +74,7 @@ export class NodeSubscription {
     let early: string[] | null = [];
     const maxLine = this.#opts.maxLineBytes ?? MAX_LINE_BYTES;
     const deliver = (line: string): void => {
+      if (this.#socket !== sock) return; // dropped on purpose: nothing more from it
       if (early !== null) early.push(line);
       else if (this.#line(line)) this.#stable();
     };
@@ -135,9 +138,11 @@ export class NodeSubscription {
       }
     });
     sock.on('close', () => {
+      // A socket dropped on purpose (pause, close) is no longer the current one: nothing to do.
+      if (this.#socket !== sock) return;
       if (this.#stableTimer) clearTimeout(this.#stableTimer);
       this.#stableTimer = null;
-      if (this.#socket === sock) this.#socket = null;
+      this.#socket = null;
       if (subscribed && !this.#closed) this.#log.warn({ socket: this.#opts.socketPath }, 'node closed the event stream');
       this.#scheduleReconnect();
     });
@@ -166,8 +171,31 @@ export class NodeSubscription {
     return true;
   }
 
+  /**
+   * Drops the connection and stays away until resume(): no event is delivered meanwhile (the
+   * producer records a baseline while not subscribed). Idempotent.
+   */
+  pause(): void {
+    if (this.#closed || this.#paused) return;
+    this.#paused = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#stableTimer) clearTimeout(this.#stableTimer);
+    this.#stableTimer = null;
+    const s = this.#socket;
+    this.#socket = null;
+    s?.destroy();
+  }
+
+  /** Connects again at once after pause(); its onConnected comes as after any reconnect. */
+  resume(): void {
+    if (this.#closed || !this.#paused) return;
+    this.#paused = false;
+    if (this.#socket === null && this.#timer === null) this.#connect();
+  }
+
   #scheduleReconnect(): void {
-    if (this.#closed || this.#timer) return;
+    if (this.#closed || this.#paused || this.#timer) return;
     const min = this.#opts.minBackoffMs ?? 250;
     const max = this.#opts.maxBackoffMs ?? 30_000;
     const delay = backoffDelay(this.#failures, { minMs: min, maxMs: max });

@@ -4,6 +4,12 @@
  * scan compares storage with the snapshot, after subscribing so nothing falls in between. While
  * connected a catch-up also runs every `catchUpIntervalMs`, so a change skipped because storage
  * failed (and therefore not recorded as processed) is retried without waiting for a reconnect.
+ *
+ * The baseline (what already existed, which starts nothing) is recorded only while not subscribed:
+ * on a first start before the first subscription, and if the snapshot is ever found missing (Redis
+ * lost its data) with the subscription dropped until it is done. So nothing the node announces on a
+ * subscription can be taken into a baseline and recorded as seen; what changed between the baseline
+ * and the subscription is found by the catch-up that follows every subscribe.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -13,9 +19,11 @@ import type { Keys } from '../queue/redis.ts';
 import type { RunQueues } from '../queue/run-queues.ts';
 import type { NodeEvent } from '../node/node-event.ts';
 import { NodeSubscription } from '../node/subscription.ts';
+import { waitForReplica } from '../queue/replica-wait.ts';
 import { ciEventFromChange } from './ci-event-builder.ts';
 import { dispatchEvent, type DispatchDeps } from './dispatch.ts';
-import { classifyRef, diffRefs, isTrackedRef, refChangeFromUpdate, type RefChange } from './ref-change.ts';
+import { recordBaseline, trackedRefs } from './baseline.ts';
+import { diffRefs, isTrackedRef, refChangeFromUpdate, type RefChange } from './ref-change.ts';
 import { sigrefsChanges } from './sigrefs-changes.ts';
 import { Snapshot } from './snapshot.ts';
 import type { StoragePort } from './storage-port.ts';
@@ -86,8 +94,24 @@ export class Producer {
     });
   }
 
+  /**
+   * Redis came back (a restart, a failover): it may have lost the last writes before it went away
+   * (a job, a dedupe mark, the snapshot entry after them). The snapshot is then behind storage, so
+   * a catch-up finds those changes again; what did survive is deduplicated.
+   */
+  readonly #onRedisReady = (): void => {
+    if (!this.#redisWasLost) return;
+    this.#redisWasLost = false;
+    if (this.#sub.connected && !this.#items.some((i) => i.kind === 'scan')) this.#push({ kind: 'scan' });
+  };
+  readonly #onRedisClose = (): void => {
+    this.#redisWasLost = true;
+  };
+  #redisWasLost = false;
+
   start(): void {
-    this.#sub.start();
+    this.#deps.redis.on('close', this.#onRedisClose);
+    this.#deps.redis.on('ready', this.#onRedisReady);
     this.#loop ??= this.#run();
     this.#catchUpTimer ??= setInterval(() => {
       if (this.#sub.connected && !this.#items.some((i) => i.kind === 'scan')) this.#push({ kind: 'scan' });
@@ -111,6 +135,10 @@ export class Producer {
   }
 
   async #run(): Promise<void> {
+    this.#busy = true;
+    await this.#baselineUntilDone();
+    this.#busy = false;
+    if (!this.#stopping) this.#sub.start();
     while (!this.#stopping) {
       const item = this.#items.shift();
       if (!item) {
@@ -131,6 +159,8 @@ export class Producer {
     for (let attempt = 0; !this.#stopping; attempt++) {
       try {
         await this.#handle(item);
+        // What this item enqueued and recorded survives a failover once a replica has it.
+        await waitForReplica(this.#deps.redis);
         return;
       } catch (e) {
         const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
@@ -197,7 +227,7 @@ export class Producer {
   async #catchUp(): Promise<void> {
     this.stats.scans++;
     const { storage, snapshot } = this.#deps;
-    const baseline = !(await snapshot.initialized());
+    if (!(await snapshot.initialized())) return this.#rebaseline();
     let repos: string[];
     try {
       repos = await storage.listRepositories();
@@ -209,46 +239,50 @@ export class Producer {
     for (const rid of repos) {
       let current: Map<string, string>;
       try {
-        current = new Map([...(await storage.listRefs(rid))].filter(([ref]) => isTrackedRef(ref)));
+        current = await trackedRefs(storage, rid);
       } catch (e) {
         this.#log.warn({ rid, err: coerceError(e) }, 'cannot list refs; skipping repository in catch-up');
-        continue;
-      }
-      if (baseline) {
-        await snapshot.replace(rid, current);
-        await this.#recordPatchRevisions(rid, current);
         continue;
       }
       const changes = diffRefs(await snapshot.get(rid), current, null);
       changed += changes.length;
       await this.#changes(rid, changes);
     }
-    if (baseline) {
-      await snapshot.markInitialized();
-      this.#log.info({ repositories: repos.length }, 'recorded baseline of storage; later changes start CI');
-    } else {
-      this.#log.info({ repositories: repos.length, changedRefs: changed }, 'caught up with storage');
+    this.#log.info({ repositories: repos.length, changedRefs: changed }, 'caught up with storage');
+  }
+
+  /**
+   * The snapshot is gone while subscribed (Redis lost its data). Drop the subscription, handle the
+   * events already received (changes after the old subscription, which a baseline would swallow),
+   * record a new baseline, then subscribe again: its catch-up builds what changed in between.
+   */
+  async #rebaseline(): Promise<void> {
+    this.#log.warn('the snapshot of storage is missing (Redis lost its data?): recording a new baseline');
+    this.#sub.pause();
+    try {
+      for (let item = this.#items.shift(); item !== undefined && !this.#stopping; item = this.#items.shift()) {
+        if (item.kind === 'event') await this.#handleWithRetry(item);
+      }
+      await this.#baselineUntilDone();
+    } finally {
+      this.#sub.resume();
     }
   }
 
   /**
-   * Baseline: remember the latest revision of every existing patch, so a later comment on a patch
-   * older than the baseline is recognised as such and starts nothing.
+   * Records the baseline unless the snapshot exists, retrying (storage or Redis failing) until it is
+   * done or the producer stops. Called only while not subscribed.
    */
-  async #recordPatchRevisions(rid: string, refs: ReadonlyMap<string, string>): Promise<void> {
-    const ids = new Set<string>();
-    for (const ref of refs.keys()) {
-      const k = classifyRef(ref);
-      if (k.kind === 'patch') ids.add(k.id);
-    }
-    for (const id of ids) {
-      let latest: string | null = null;
+  async #baselineUntilDone(): Promise<void> {
+    for (let attempt = 0; !this.#stopping; attempt++) {
       try {
-        latest = (await this.#deps.storage.patch(rid, id))?.latest.id ?? null;
+        if (await this.#deps.snapshot.initialized()) return;
+        this.stats.scans++;
+        if (await recordBaseline(this.#deps)) return;
       } catch (e) {
-        this.#log.warn({ rid, patch: id, err: coerceError(e) }, 'cannot read patch for the baseline');
+        this.#log.error({ err: coerceError(e), attempt }, 'cannot record the baseline of storage; will retry');
       }
-      if (latest !== null) await this.#deps.snapshot.setPatchRevision(rid, id, latest);
+      await this.#sleep(Math.min(30_000, 250 * 2 ** Math.min(attempt, 7)));
     }
   }
 
@@ -270,6 +304,8 @@ export class Producer {
   async close(): Promise<void> {
     if (this.#stopping) return this.#loop ?? undefined;
     this.#stopping = true;
+    this.#deps.redis.off('close', this.#onRedisClose);
+    this.#deps.redis.off('ready', this.#onRedisReady);
     if (this.#catchUpTimer) clearInterval(this.#catchUpTimer);
     this.#wakeSleep?.();
     await this.#sub.close();

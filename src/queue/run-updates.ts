@@ -16,18 +16,6 @@ export const PUBLISHER_GROUP = 'publisher';
 
 type GroupInfo = { name: string; pending: number; lastDelivered: string; lag: number | null };
 
-/** The id right after `id` (`<ms>-<seq+1>`). */
-function nextId(id: string): string {
-  const [ms, seq] = id.split('-');
-  return `${ms ?? '0'}-${BigInt(seq ?? '0') + 1n}`;
-}
-
-function olderId(a: string, b: string): boolean {
-  const [am = '0', as = '0'] = a.split('-');
-  const [bm = '0', bs = '0'] = b.split('-');
-  return BigInt(am) < BigInt(bm) || (am === bm && BigInt(as) < BigInt(bs));
-}
-
 async function groups(redis: Redis, key: string): Promise<GroupInfo[]> {
   let raw: unknown[];
   try {
@@ -48,6 +36,36 @@ async function groups(redis: Redis, key: string): Promise<GroupInfo[]> {
     };
   });
 }
+
+/**
+ * Acknowledges entries for one group and deletes what every group has acknowledged, in one script
+ * (atomic): a reader killed between separate calls would leave entries in the stream that no
+ * group will read again. The stream is trimmed below the oldest entry some group still needs: its
+ * oldest pending entry, or the one after the last it was given. KEYS[1] the stream, ARGV[1] the
+ * group, ARGV[2..] entry ids (a batch: at most a few hundred).
+ */
+const ACK_AND_TRIM = `
+redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+local function parse(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq), ms
+end
+local bound, bms, bseq = nil, nil, nil
+for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+  local f = {}
+  for i = 1, #g, 2 do f[g[i]] = g[i + 1] end
+  local keep
+  if tonumber(f['pending']) > 0 then
+    keep = redis.call('XPENDING', KEYS[1], f['name'])[2]
+  else
+    local _, seq, ms = parse(f['last-delivered-id'])
+    keep = ms .. '-' .. string.format('%.0f', seq + 1)
+  end
+  local kms, kseq = parse(keep)
+  if bound == nil or kms < bms or (kms == bms and kseq < bseq) then bound, bms, bseq = keep, kms, kseq end
+end
+if bound == nil then return 0 end
+return redis.call('XTRIM', KEYS[1], 'MINID', bound)`;
 
 export async function publishRunUpdate(redis: Redis, streamKey: string, update: RunUpdate): Promise<void> {
   await redis.xadd(streamKey, '*', 'u', JSON.stringify(update));
@@ -112,25 +130,13 @@ export class RunUpdateReader {
     return { ids, updates };
   }
 
-  /** Acknowledges `ids` for this group, then deletes the entries every group has acknowledged. */
+  /**
+   * Acknowledges `ids` for this group and deletes the entries every group has acknowledged, in one
+   * atomic step (see ACK_AND_TRIM).
+   */
   async ack(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.#redis.xack(this.#key, this.#group, ...ids);
-    await this.#trimAcknowledged();
-  }
-
-  async #trimAcknowledged(): Promise<void> {
-    const all = await groups(this.#redis, this.#key);
-    let bound: string | null = null;
-    for (const g of all) {
-      let keepFrom = nextId(g.lastDelivered);
-      if (g.pending > 0) {
-        const summary = (await this.#redis.xpending(this.#key, g.name));
-        if (typeof summary[1] === 'string') keepFrom = summary[1];
-      }
-      if (bound === null || olderId(keepFrom, bound)) bound = keepFrom;
-    }
-    if (bound !== null) await this.#redis.xtrim(this.#key, 'MINID', bound);
+    await this.#redis.eval(ACK_AND_TRIM, 1, this.#key, this.#group, ...ids);
   }
 
   /** Entries not yet acknowledged by `group` (default: this reader's; used by `cibq queue` and tests). */

@@ -77,7 +77,13 @@ export class Reporter {
     this.#log = deps.log.child({ component: 'reporter' });
     // A blocking read needs a connection of its own.
     this.#reader = new RunUpdateReader(deps.redis, deps.keys.runUpdates, deps.consumer ?? 'reporter', this.#log);
+    // A read in flight when the connection dropped may have been delivered (and so be pending for
+    // this consumer) without its reply arriving; the read ioredis resends then asks only for new
+    // entries. After every (re)connect, read this consumer's pending entries first.
+    deps.redis.on('ready', this.#onReady);
   }
+
+  readonly #onReady = (): void => this.#reader.rereadPending();
 
   /** Updates written to SQLite so far (including ones that changed nothing). */
   get applied(): number {
@@ -265,6 +271,7 @@ export class Reporter {
   async close(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#deps.redis.off('ready', this.#onReady);
     await this.#loop;
     if (this.#indexTimer) clearInterval(this.#indexTimer);
     this.#indexTimer = null;

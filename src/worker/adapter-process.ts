@@ -15,10 +15,8 @@ import type { Logger } from 'pino';
 import type { AdapterConfig } from '../config/config.ts';
 import type { RunResult } from '../model/run.ts';
 import type { TriggerMessage } from '../model/trigger-message.ts';
-import { parseResponseLine, quoteLine } from './adapter-response.ts';
-import type { TriggeredResponse } from './adapter-response.ts';
+import { AdapterStdout } from './adapter-stdout.ts';
 import { errorMessage } from '../util/coerce-error.ts';
-import { takeLines } from '../util/lines.ts';
 import { formatDuration } from '../config/duration.ts';
 
 export type AdapterOutcome = {
@@ -55,8 +53,6 @@ export type RunAdapterOptions = {
   redact?: (s: string) => string;
 };
 
-/** A stdout line longer than this without a newline is a protocol error (responses are tiny). */
-const MAX_LINE_BYTES = 1024 * 1024;
 /** Largest delay Node timers (and execa) accept. */
 const MAX_DELAY = 2 ** 31 - 1;
 
@@ -100,35 +96,15 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
     ...(opts.signal ? { cancelSignal: opts.signal } : {}),
   });
 
-  // Shared with the stream callbacks below (a plain object, so TypeScript does not narrow it away).
-  const st: { lineNo: number; triggered: TriggeredResponse | null; finished: 'success' | 'failure' | null; protocolError: string | null } = {
-    lineNo: 0,
-    triggered: null,
-    finished: null,
-    protocolError: null,
-  };
   let onTriggeredDone: Promise<void> = Promise.resolve();
-
-  const fail = (reason: string): void => {
-    st.protocolError = reason;
-    log.warn({ reason }, 'adapter broke the protocol; stopping it');
-    subprocess.kill(); // SIGTERM to the group, SIGKILL after the grace period
-  };
-
-  const handleLine = (raw: string): void => {
-    if (st.protocolError !== null) return;
-    st.lineNo += 1;
-    const line = redact(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
-    if (st.finished !== null) {
-      fail(`adapter wrote more than two lines: line ${st.lineNo} is ${quoteLine(line)}`);
-      return;
-    }
-    const parsed = parseResponseLine(line, st.lineNo, st.triggered === null ? 'triggered' : 'finished');
-    if (!parsed.ok) {
-      fail(parsed.reason);
-    } else if (parsed.response.response === 'triggered') {
-      st.triggered = parsed.response;
-      const t: Triggered = { adapterRunId: st.triggered.run_id.id, infoUrl: st.triggered.info_url ?? null, at: new Date().toISOString() };
+  const out = new AdapterStdout({
+    redact,
+    onProtocolError: (reason) => {
+      log.warn({ reason }, 'adapter broke the protocol; stopping it');
+      subprocess.kill(); // SIGTERM to the group, SIGKILL after the grace period
+    },
+    onTriggered: (triggered) => {
+      const t: Triggered = { adapterRunId: triggered.run_id.id, infoUrl: triggered.info_url ?? null, at: new Date().toISOString() };
       log.info({ adapterRunId: t.adapterRunId, infoUrl: t.infoUrl }, 'adapter triggered');
       const onTriggered = opts.onTriggered;
       if (onTriggered) {
@@ -136,28 +112,10 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
           .then(() => onTriggered(t))
           .catch((err: unknown) => log.warn({ err }, 'onTriggered callback failed'));
       }
-    } else {
-      st.finished = parsed.response.result;
-      log.info({ result: st.finished }, 'adapter reported a result');
-    }
-  };
-
-  const outDecoder = new StringDecoder('utf8');
-  let pending = '';
-  subprocess.stdout.on('data', (chunk: Buffer) => {
-    if (st.protocolError !== null) return;
-    const split = takeLines(pending, outDecoder.write(chunk));
-    pending = split.rest;
-    for (const line of split.lines) {
-      if (st.protocolError !== null) break;
-      handleLine(line);
-    }
-    if (st.protocolError !== null) pending = '';
-    else if (Buffer.byteLength(pending) > MAX_LINE_BYTES) {
-      fail(`line ${st.lineNo + 1} of adapter output is longer than ${MAX_LINE_BYTES} bytes: ${quoteLine(redact(pending))}`);
-      pending = '';
-    }
+    },
+    onFinished: (result) => log.info({ result }, 'adapter reported a result'),
   });
+  subprocess.stdout.on('data', (chunk: Buffer) => out.write(chunk));
 
   const errDecoder = new StringDecoder('utf8');
   subprocess.stderr.on('data', (chunk: Buffer) => {
@@ -189,16 +147,13 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
   if (subprocess.pid !== undefined) opts.onSpawn?.(subprocess.pid);
   const res = await subprocess;
   clearTimeout(streamTimer);
-  if (st.protocolError === null) {
-    pending += outDecoder.end();
-    if (pending !== '') handleLine(pending);
-  }
+  out.end();
   await onTriggeredDone;
 
   const outcome: AdapterOutcome = {
     ...emptyOutcome(startedAt),
-    adapterRunId: st.triggered?.run_id.id ?? null,
-    infoUrl: st.triggered?.info_url ?? null,
+    adapterRunId: out.triggered?.run_id.id ?? null,
+    infoUrl: out.triggered?.info_url ?? null,
     exitCode: res.exitCode ?? null,
     signal: res.signal ?? null,
     finishedAt: new Date().toISOString(),
@@ -207,16 +162,16 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
   const killed = res.isForcefullyTerminated ? `; it ignored SIGTERM and was killed with SIGKILL after ${formatDuration(opts.killGraceMs)}` : '';
   const [result, reason]: [RunResult, string | null] = spawnFailed
     ? ['error', `could not start adapter ${adapter.command}: ${spawnError(res.code, res.originalMessage)}`]
-    : st.protocolError !== null
-      ? ['error', st.protocolError]
-      : st.finished !== null
-        ? [st.finished, null]
+    : out.protocolError !== null
+      ? ['error', out.protocolError]
+      : out.finished !== null
+        ? [out.finished, null]
         : res.timedOut
           ? ['timeout', `adapter exceeded time limit of ${formatDuration(opts.timeoutMs)}${killed}`]
           : res.isCanceled
             ? ['cancelled', opts.signal ? cancelReason(opts.signal) : 'run was cancelled']
-            : ['error', earlyEnd(outcome.exitCode, outcome.signal, st.triggered !== null)];
-  if (st.finished !== null && (res.timedOut || res.isCanceled)) {
+            : ['error', earlyEnd(outcome.exitCode, outcome.signal, out.triggered !== null)];
+  if (out.finished !== null && (res.timedOut || res.isCanceled)) {
     log.warn('adapter reported a result but did not exit in time; keeping the reported result');
   }
   log.info({ result, reason, exitCode: outcome.exitCode, signal: outcome.signal }, 'adapter run ended');

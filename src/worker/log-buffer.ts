@@ -19,8 +19,12 @@ export class LogBuffer {
   readonly #tailKeep: number;
   readonly #head: Buffer[] = [];
   #headBytes = 0;
-  /** Chunks after the head; their total may exceed #tailKeep by less than one chunk. */
-  #tail: Buffer[] = [];
+  /**
+   * Chunks after the head, as they came (text is encoded only when the log is read: a flood of
+   * stderr then churns through the JS heap, which the GC keeps bounded, rather than through
+   * off-heap buffers); their total may exceed #tailKeep by less than one chunk.
+   */
+  #tail: { chunk: string | Buffer; bytes: number }[] = [];
   #tailBytes = 0;
   #totalBytes = 0;
 
@@ -40,29 +44,36 @@ export class LogBuffer {
   }
 
   append(chunk: string | Buffer): void {
-    let buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    if (buf.length === 0) return;
-    this.#totalBytes += buf.length;
+    let bytes = typeof chunk === 'string' ? Buffer.byteLength(chunk, 'utf8') : chunk.length;
+    if (bytes === 0) return;
+    this.#totalBytes += bytes;
+    let rest: string | Buffer = chunk;
     if (this.#headBytes < this.#headLimit) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
       const take = Math.min(buf.length, this.#headLimit - this.#headBytes);
       this.#head.push(Buffer.from(buf.subarray(0, take))); // a copy: do not pin the whole chunk
       this.#headBytes += take;
-      buf = buf.subarray(take);
-      if (buf.length === 0) return;
+      rest = buf.subarray(take);
+      bytes = rest.length;
+      if (bytes === 0) return;
     }
-    if (buf.length > this.#tailKeep) buf = Buffer.from(buf.subarray(buf.length - this.#tailKeep));
-    this.#tail.push(buf);
-    this.#tailBytes += buf.length;
+    if (bytes > this.#tailKeep) {
+      const buf = typeof rest === 'string' ? Buffer.from(rest, 'utf8') : rest;
+      rest = Buffer.from(buf.subarray(buf.length - this.#tailKeep));
+      bytes = rest.length;
+    }
+    this.#tail.push({ chunk: rest, bytes });
+    this.#tailBytes += bytes;
     // Drop whole chunks that lie entirely before the kept window.
-    while (this.#tail.length > 1 && this.#tailBytes - this.#tail[0]!.length >= this.#tailKeep) {
-      this.#tailBytes -= this.#tail.shift()!.length;
+    while (this.#tail.length > 1 && this.#tailBytes - this.#tail[0]!.bytes >= this.#tailKeep) {
+      this.#tailBytes -= this.#tail.shift()!.bytes;
     }
   }
 
   /** The log as text: everything if it fits the limit, else head + marker + tail. */
   toString(): string {
     const head = Buffer.concat(this.#head);
-    const tail = Buffer.concat(this.#tail);
+    const tail = Buffer.concat(this.#tail.map((t) => (typeof t.chunk === 'string' ? Buffer.from(t.chunk, 'utf8') : t.chunk)));
     if (this.#totalBytes <= this.#limit) return Buffer.concat([head, tail]).toString('utf8');
     const tailKept = trimLeadingContinuation(tail.subarray(Math.max(0, tail.length - this.#tailLimit)));
     const headKept = trimTrailingPartial(head);

@@ -19,6 +19,7 @@ import { RunJobData } from '../queue/run-job.ts';
 import { RunQueues } from '../queue/run-queues.ts';
 import { RunSubject, type RunResult, type RunUpdate } from '../model/run.ts';
 import { publishRunUpdate } from '../queue/run-updates.ts';
+import { waitForReplica } from '../queue/replica-wait.ts';
 import type { WorkerInfo } from '../queue/worker-registry.ts';
 import { formatDuration } from '../config/duration.ts';
 import { GroupWatchdog } from './group-watchdog.ts';
@@ -205,12 +206,16 @@ export class RunWorker {
 
   async #publish(u: RunUpdate): Promise<void> {
     await publishRunUpdate(this.#deps.redis, this.#deps.keys.runUpdates, u);
+    // Before the adapter starts, the run's attempt (taken, locked, triggered) is on a replica: after
+    // a failover it is not handed out as if it had never started, but counted as a further attempt.
+    if (u.state === 'triggered') await waitForReplica(this.#deps.redis);
   }
 
   /** Publishes the attempt's final update, unless it lost the lock or the run already has one. */
   async #finish(a: Attempt, u: RunUpdate & { result: RunResult }): Promise<void> {
     if (a.lock === 'lost') return;
     const status = await publishFinal(this.#deps.redis, this.#deps.keys, u, { adapter: a.adapter, token: a.token });
+    if (status === 'published') await waitForReplica(this.#deps.redis);
     if (status === 'lock-lost') this.#lose(a, 'its lock had expired when the result was ready');
     else if (status === 'already-final') this.#log.info({ runId: a.runId }, 'the run already had a final result; not reporting another');
   }

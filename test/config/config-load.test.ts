@@ -162,7 +162,7 @@ describe('parseConfig', () => {
     assert.deepEqual(c.triggers, []);
     assert.equal(c.maxRunTimeMs, 3_600_000);
     assert.equal(c.queueLenIntervalMs, 3_600_000);
-    assert.deepEqual(c.redis, { url: 'redis://127.0.0.1:6379', prefix: 'cibq' });
+    assert.deepEqual(c.redis, { url: 'redis://127.0.0.1:6379', prefix: 'cibq', tls: null, sentinels: null, name: null });
     assert.deepEqual(c.node, { radHome: '/home/ci/.radicle', socket: '/home/ci/.radicle/node/control.sock' });
     assert.deepEqual(c.worker, { concurrency: 2, lockDurationMs: 30_000 });
   });
@@ -179,12 +179,60 @@ adapters:
   a: { command: a, timeout: 1h 30m, env: { N: 3, B: true, S: "s" } }
   b: { command: b }
 `, opts);
-    assert.deepEqual(c.redis, { url: 'redis://:pw@redis.example:6380/1', prefix: 'ci' });
+    assert.deepEqual(c.redis, { url: 'redis://:pw@redis.example:6380/1', prefix: 'ci', tls: null, sentinels: null, name: null });
     assert.deepEqual(c.node, { radHome: '/srv/radicle', socket: '/srv/radicle/node/control.sock' });
     assert.equal(c.worker.concurrency, 8);
     assert.equal(c.adapters.a?.timeoutMs, 5_400_000);
     assert.equal(c.adapters.b?.timeoutMs, 7_200_000, 'defaults to max_run_time');
     assert.deepEqual(c.adapters.a?.env, { N: '3', B: 'true', S: 's' });
+  });
+
+  test('redis.tls names CA and client certificate files (relative to the config); redis.sentinels and redis.name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cfg-tls-'));
+    try {
+      for (const f of ['ca.crt', 'client.crt', 'client.key']) await writeFile(join(dir, f), 'x');
+      const at = { ...opts, path: join(dir, 'cibq.yaml') };
+      const c = parseConfig(`db: x.db
+redis:
+  url: "rediss://:pw@ignored:6379/2"
+  tls: { ca: ca.crt, cert: client.crt, key: ${join(dir, 'client.key')} }
+  sentinels: [ "10.0.0.1:26379", "sentinel-b.example:26380", "[::1]:26381" ]
+  name: cibq-primary
+`, at);
+      assert.deepEqual(c.redis, {
+        url: 'rediss://:pw@ignored:6379/2',
+        prefix: 'cibq',
+        tls: { ca: join(dir, 'ca.crt'), cert: join(dir, 'client.crt'), key: join(dir, 'client.key') },
+        sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: 'sentinel-b.example', port: 26380 }, { host: '::1', port: 26381 }],
+        name: 'cibq-primary',
+      });
+      assert.deepEqual((maskedConfig(c) as { redis: unknown }).redis, {
+        url: 'rediss://:***@ignored:6379/2',
+        prefix: 'cibq',
+        tls: { ca: join(dir, 'ca.crt'), cert: join(dir, 'client.crt'), key: join(dir, 'client.key') },
+        sentinels: ['10.0.0.1:26379', 'sentinel-b.example:26380', '[::1]:26381'],
+        name: 'cibq-primary',
+      });
+      assert.deepEqual(errors(`db: x.db
+redis:
+  url: "redis://plain:6379"
+  tls: { ca: missing.crt, cert: client.crt, extra: 1 }
+  sentinels: [ "10.0.0.1:26379", "nope", 7, "h:99999" ]
+`, at), [
+        'redis.tls.extra: unknown key',
+        `redis.tls.ca: no such file ${join(dir, 'missing.crt')}`,
+        'redis.tls.key: cert and key go together (a client certificate and its key)',
+        'redis.tls: needs a rediss:// URL (redis.url or REDIS_URL)',
+        'redis.sentinels[1]: expected "host:port", found "nope"',
+        'redis.sentinels[2]: expected a non-empty string, found number 7',
+        'redis.sentinels[3]: expected "host:port", found "h:99999"',
+        'redis.name: required with redis.sentinels (the name the Sentinels monitor)',
+      ]);
+      assert.deepEqual(errors('db: x.db\nredis: { name: n, sentinels: [] }\n', at), ['redis.sentinels: expected a non-empty list of "host:port"']);
+      assert.deepEqual(errors('db: x.db\nredis: { name: n }\n', at), ['redis.name: only used with redis.sentinels']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('environment overrides: REDIS_URL, RAD_HOME, RAD_SOCKET (empty values ignored)', () => {

@@ -241,7 +241,7 @@ describe('cibq dashboard', () => {
   test('/healthz says Redis is reachable and names the version', async () => {
     const r = await fetch(`${dash.url}/healthz`);
     assert.equal(r.status, 200);
-    assert.deepEqual(await r.json(), { ok: true, redis: true, version: '9.9.9-test' });
+    assert.deepEqual(await r.json(), { ok: true, redis: true, version: '9.9.9-test', connection: { state: 'ready', tls: false, sentinel: false } });
   });
 
   test('/healthz answers 503 when Redis is down', async () => {
@@ -250,7 +250,9 @@ describe('cibq dashboard', () => {
     try {
       const r = await fetch(`${d.url}/healthz`);
       assert.equal(r.status, 503);
-      assert.deepEqual(await r.json(), { ok: false, redis: false, version: '9.9.9-test' });
+      const body = (await r.json()) as { ok: boolean; redis: boolean; version: string; connection: { state: string } };
+      assert.deepEqual({ ...body, connection: { ...body.connection, state: '' } }, { ok: false, redis: false, version: '9.9.9-test', connection: { state: '', tls: false, sentinel: false } });
+      assert.notEqual(body.connection.state, 'ready');
       const m = metricLines(await (await fetch(`${d.url}/metrics`)).text());
       assert.equal(m.get('cibq_redis_up'), 0);
       assert.equal(m.get('cibq_runs{adapter="native",result="success"}'), 2, 'runs still come from SQLite');

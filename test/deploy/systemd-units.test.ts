@@ -123,6 +123,29 @@ describe('systemd units', () => {
     }
   });
 
+  test("the README's drop-in for a worker on another machine passes verify (and a broken one would not)", async () => {
+    const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+    const m = /### Adding a worker on another machine[\s\S]*?```ini\n([\s\S]*?)```/.exec(readme);
+    assert.ok(m?.[1], 'README has an ```ini drop-in under "Adding a worker on another machine"');
+    assert.match(m[1], /^# \/etc\/systemd\/system\/cibq-worker@\.service\.d\/\S+\.conf$/m);
+    for (const [text, clean] of [[m[1], true], [m[1].replace('ReadOnlyPaths=', 'ReadOnlyPath='), false]] as const) {
+      const d = await mkdtemp(path.join(os.tmpdir(), 'cibq-dropin-'));
+      try {
+        await copyFile(path.join(dir, 'cibq-worker@.service'), path.join(d, 'cibq-worker@.service'));
+        await copyFile(path.join(dir, 'cibq.target'), path.join(d, 'cibq.target'));
+        await copyFile(path.join(dir, 'cibq-reporter.service'), path.join(d, 'cibq-reporter.service'));
+        const { mkdir } = await import('node:fs/promises');
+        await mkdir(path.join(d, 'cibq-worker@.service.d'));
+        await writeFile(path.join(d, 'cibq-worker@.service.d', 'remote.conf'), text);
+        const r = await verify(d, ['cibq-worker@main.service']);
+        if (clean) assert.deepEqual(r.complaints, []);
+        else assert.ok(r.complaints.some((l) => l.includes('ReadOnlyPath')), `verify did not read the drop-in: ${JSON.stringify(r.complaints)}`);
+      } finally {
+        await rm(d, { recursive: true, force: true });
+      }
+    }
+  });
+
   for (const name of SERVICES) {
     test(`${name} signals only cibq on stop, so it can drain, and restarts it`, async () => {
       const u = await readUnit(name);

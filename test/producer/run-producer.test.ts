@@ -30,6 +30,8 @@ const ns = (nid: string, rest: string) => `refs/namespaces/${nid}/${rest}`;
 /** Storage whose identity() fails while `failures` > 0 (a repository mid-clone, git dying). */
 class FlakyStorage {
   failures = 0;
+  /** Runs (once) inside the next listRepositories, before storage is read: storage changing under a scan. */
+  duringNextList: (() => Promise<void>) | null = null;
   readonly real: Storage;
   constructor(real: Storage) {
     this.real = real;
@@ -37,7 +39,12 @@ class FlakyStorage {
   port(): StoragePort {
     const r = this.real;
     return {
-      listRepositories: () => r.listRepositories(),
+      listRepositories: async () => {
+        const during = this.duringNextList;
+        this.duringNextList = null;
+        await during?.();
+        return r.listRepositories();
+      },
       identity: async (rid) => {
         if (this.failures > 0) {
           this.failures--;
@@ -56,7 +63,9 @@ class FlakyStorage {
   }
 }
 
-async function setup(opts: { catchUpIntervalMs?: number } = {}) {
+type SetupContext = { fake: FakeStorage; node: FakeNode; storage: FlakyStorage; rid: string; c1: string };
+
+async function setup(opts: { catchUpIntervalMs?: number; beforeStart?: (ctx: SetupContext) => void } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pr-'));
   const radHome = path.join(dir, 'h');
   const fake = await FakeStorage.create(radHome);
@@ -80,6 +89,7 @@ async function setup(opts: { catchUpIntervalMs?: number } = {}) {
   const h1 = await fake.commit(rid, { files: { a: 'p1' }, parent: c1 });
   const oldPatch = await fake.createPatch(rid, bob.nid, { title: 'Old', description: 'before the baseline', base: c1, head: h1 });
   await fake.signRefs(rid, alice.nid);
+  opts.beforeStart?.({ fake, node, storage, rid, c1 });
   const producer = new Producer({
     config, storage: storage.port(), queues, redis, keys, log,
     reconnect: { minMs: 20, maxMs: 200 },
@@ -246,5 +256,75 @@ describe('producer: storage faults', () => {
     const scans = e.producer.stats.scans;
     await waitFor('two more catch-ups', () => e.producer.stats.scans >= scans + 2);
     assert.equal((await e.triggers()).length, 1);
+  });
+});
+
+describe('producer: Redis lost its data', () => {
+  let e: Env;
+  before(async () => {
+    e = await setup({ catchUpIntervalMs: 300 });
+  });
+  after(async () => e.close());
+
+  test('a lost snapshot is recorded again while not subscribed; nothing old is built, later pushes are', async () => {
+    const keys = await e.redis.keys(`${e.keys.snapshot('*')}`);
+    assert.ok(keys.length > 0);
+    await e.redis.del(...keys);
+    await waitFor('a new baseline', async () => (await e.redis.exists(e.keys.snapshotInitialized)) === 1);
+    await e.node.waitForSubscribers(1);
+    await e.settle();
+    assert.deepEqual(await e.triggers(), []);
+    const c = await e.fake.commit(e.rid, { files: { a: 'after' }, parent: e.c1 });
+    await e.fake.pushBranch(e.rid, alice.nid, 'after-loss', c);
+    e.node.emit({ type: 'refsFetched', remote: alice.nid, rid: e.rid, updated: [{ created: { name: ns(alice.nid, 'refs/heads/after-loss'), oid: c } }] });
+    const [t, ...rest] = await waitFor('the push to run', async () => {
+      const ts = await e.triggers();
+      return ts.length > 0 && ts;
+    });
+    assert.equal(rest.length, 0);
+    assert.equal(branchOf(t), ns(alice.nid, 'refs/heads/after-loss'));
+  });
+});
+
+describe('producer: first start', () => {
+  let e: Env;
+  let opened: { patch: string; head: string; main: string } | null = null;
+
+  before(async () => {
+    e = await setup({
+      // The first scan after the subscription is slow: while it runs, bob opens a patch and the
+      // canonical main moves, both announced on the subscription (storage first, as the node does).
+      beforeStart: ({ fake, node, storage, rid, c1 }) => {
+        const arm = (): void => {
+          storage.duringNextList = async () => {
+            // A scan while nobody subscribed (the node never sees one during it) is not the one.
+            if (!(await node.waitForSubscribers(1, 1000).then(() => true, () => false))) return arm();
+            const head = await fake.commit(rid, { files: { a: 'new patch' }, parent: c1 });
+            const patch = await fake.createPatch(rid, bob.nid, { title: 'Right after', description: 'opened after the subscription', base: c1, head });
+            const main = await fake.commit(rid, { files: { a: 'main moves' }, parent: c1 });
+            await fake.setCanonicalHead(rid, 'main', main);
+            const cob = await storage.real.resolveRef(rid, ns(bob.nid, `refs/cobs/${PATCH}/${patch}`));
+            node.emit({ type: 'refsFetched', remote: bob.nid, rid, updated: [{ created: { name: ns(bob.nid, `refs/cobs/${PATCH}/${patch}`), oid: cob } }] });
+            node.emit({ type: 'canonicalRefUpdated', rid, refname: 'refs/heads/main', target: main });
+            opened = { patch, head, main };
+          };
+        };
+        arm();
+      },
+    });
+  });
+  after(async () => e.close());
+
+  test('a patch opened and a branch moved right after the subscription are built, not taken into the baseline', async () => {
+    await waitFor('the changes made during the first scan', () => opened);
+    await e.settle();
+    const ts = await e.triggers();
+    const patch = ts.find((t) => t.event_type === 'patch');
+    assert.ok(patch?.event_type === 'patch', `the new patch did not start a run: ${JSON.stringify(ts.map((t) => t.event_type))}`);
+    assert.deepEqual([patch.action, patch.patch.id, patch.patch.after], ['Created', opened?.patch, opened?.head]);
+    const push = ts.find((t) => t.event_type === 'push' && t.branch === 'refs/heads/main');
+    assert.ok(push?.event_type === 'push', 'the moved canonical main did not start a run');
+    assert.deepEqual([push.before, push.after], [e.c1, opened?.main]);
+    assert.equal(ts.length, 2, 'each change runs once (the catch-up and the event are deduplicated)');
   });
 });

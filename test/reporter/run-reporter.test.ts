@@ -18,6 +18,9 @@ import { getRun } from '../../src/db/runs.ts';
 import { connectRedis, redisKeys } from '../../src/queue/redis.ts';
 import { publishRunUpdate } from '../../src/queue/run-updates.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
+import { spawn } from 'node:child_process';
+import { CIBQ, cibq } from '../helpers/cli.ts';
+import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { subject, update } from './fixtures.ts';
 import type { RunUpdate } from '../../src/model/run.ts';
 import { AgreementReader } from '../../src/reporter/commit-agreement.ts';
@@ -165,5 +168,151 @@ describe('reporter', () => {
     await server.restart();
     await publish('after-1');
     await until('the run published after the restart', () => getRun(db, 'after-1') !== null);
+  });
+});
+
+describe('reporter: killed while acknowledging', () => {
+  test('a kill right after the acknowledgement reached Redis leaves no backlog behind', async () => {
+    const server = await RedisServer.start();
+    cleanups.push(() => server.close());
+    const proxy = await TcpProxy.start(server.port);
+    cleanups.push(() => proxy.close());
+    const log = pino({ level: 'silent' });
+    const prefix = 'cibq-rk';
+    const k = redisKeys(prefix);
+    const redis = connectRedis({ url: server.url, prefix }, log, 'test');
+    cleanups.push(() => redis.disconnect());
+    const configFile = path.join(dir, 'kill.yaml');
+    const dbPath = path.join(dir, 'kill.sqlite');
+    writeFileSync(configFile, `db: ${dbPath}\nredis: { prefix: ${prefix} }\n`);
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, REDIS_URL: proxy.url };
+    const first = subject({ id: 'acked-1', queued_at: new Date().toISOString() });
+    await publishRunUpdate(redis, k.runUpdates, update(first, 'queued', first.queued_at));
+
+    // The real `cibq reporter`, talking to Redis through the proxy. The moment Redis no longer
+    // lists the update as pending for the reporter (it was acknowledged), the proxy holds the reply
+    // and the reporter is killed: whatever it meant to send after that is never sent.
+    const proc = spawn(CIBQ, ['reporter', '--config', configFile], { env, stdio: 'ignore' });
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    cleanups.push(() => void proc.kill('SIGKILL'));
+    let delivered = false;
+    proxy.onReply = async () => {
+      const pending = (await redis.xpending(k.runUpdates, 'reporter').catch(() => [0])) as [number];
+      if (pending[0] > 0) delivered = true;
+      if (!delivered || pending[0] > 0) return 'forward';
+      proc.kill('SIGKILL');
+      return 'hold';
+    };
+    await exited;
+    assert.ok(delivered, 'the reporter read the update before it was killed');
+    // Acknowledging and deleting were one step: nothing is left in the stream for nobody to read.
+    assert.equal(await redis.xlen(k.runUpdates), 0, 'the kill left an acknowledged entry in the stream');
+
+    // A reporter started again reads on; once it has written a new update, nothing is left over.
+    const again = spawn(CIBQ, ['reporter', '--config', configFile], { env: { ...env, REDIS_URL: server.url }, stdio: 'ignore' });
+    const againExited = new Promise((resolve) => again.once('exit', resolve));
+    cleanups.push(async () => {
+      again.kill('SIGTERM');
+      await againExited;
+    });
+    const second = subject({ id: 'acked-2', queued_at: new Date().toISOString() });
+    await publishRunUpdate(redis, k.runUpdates, update(second, 'queued', second.queued_at));
+    await until('the second update to be written', () => {
+      let db: DatabaseSync | null = null;
+      try {
+        db = new DatabaseSync(dbPath, { readOnly: true });
+        return getRun(db, 'acked-2') !== null && getRun(db, 'acked-1') !== null;
+      } catch {
+        return false; // the reporter is still creating the database
+      } finally {
+        db?.close();
+      }
+    });
+    await until('the acknowledgement of the second update', async () => ((await redis.xpending(k.runUpdates, 'reporter')) as [number])[0] === 0);
+    const q = await cibq(['queue', '--json', '--config', configFile], { ...env, REDIS_URL: server.url });
+    assert.equal(q.code, 0, q.stderr);
+    assert.equal((JSON.parse(q.stdout) as { reporter_backlog: number }).reporter_backlog, 0, 'cibq queue counts a backlog that nothing will ever clear');
+  });
+});
+
+describe('reporter: leftovers of an older reporter', () => {
+  test('updates acknowledged but left in the stream by an older reporter go with the next acknowledgement; pending ones are read', async () => {
+    const server = await RedisServer.start();
+    cleanups.push(() => server.close());
+    const log = pino({ level: 'silent' });
+    const redis = connectRedis({ url: server.url, prefix: 'cibq-rr' }, log, 'old');
+    cleanups.push(() => redis.disconnect());
+    await redis.xgroup('CREATE', keys.runUpdates, 'reporter', '0', 'MKSTREAM');
+    for (const id of ['old-1', 'old-2', 'old-3']) {
+      const s = subject({ id, queued_at: new Date().toISOString() });
+      await publishRunUpdate(redis, keys.runUpdates, update(s, 'queued', s.queued_at));
+    }
+    // An older reporter read all three, acknowledged two (then died before XDEL) and not the third.
+    const read = (await redis.xreadgroup('GROUP', 'reporter', 'reporter', 'COUNT', 10, 'STREAMS', keys.runUpdates, '>')) as [string, [string, string[]][]][];
+    const ids = (read[0]?.[1] ?? []).map(([id]) => id);
+    assert.equal(ids.length, 3);
+    await redis.xack(keys.runUpdates, 'reporter', ids[0] as string, ids[1] as string);
+    const db = openDb(path.join(dir, 'leftovers.sqlite'));
+    const reporter = new Reporter({
+      db, redis, keys, log, reportDir: null, version: 'test', indexIntervalMs: 0,
+      liveStatus: async () => ({ queueLength: 0, queues: [], workers: [] }),
+    });
+    cleanups.push(async () => {
+      await reporter.close();
+      db.close();
+    });
+    reporter.start();
+    await reporter.waitForApplied(1);
+    await until('the backlog to be empty', async () => (await redis.xlen(keys.runUpdates)) === 0);
+    assert.notEqual(getRun(db, 'old-3'), null, 'the pending update was still written');
+  });
+});
+
+describe('reporter: connection dropped during a read', () => {
+  test('an update delivered while the connection dropped (its reply lost) is read again after reconnecting', async () => {
+    const server = await RedisServer.start();
+    cleanups.push(() => server.close());
+    const proxy = await TcpProxy.start(server.port);
+    cleanups.push(() => proxy.close());
+    const log = pino({ level: 'silent' });
+    const cfg = { url: proxy.url, prefix: 'cibq-rr' };
+    const redis = connectRedis(cfg, log, 'reporter');
+    const pub = connectRedis({ url: server.url, prefix: 'cibq-rr' }, log, 'publisher');
+    const db = openDb(path.join(dir, 'dropped.sqlite'));
+    const reporter = new Reporter({
+      db, redis, keys, log, reportDir: null, version: 'test', indexIntervalMs: 0,
+      liveStatus: async () => ({ queueLength: 0, queues: [], workers: [] }),
+    });
+    cleanups.push(async () => {
+      await reporter.close();
+      redis.disconnect();
+      pub.disconnect();
+      db.close();
+    });
+    reporter.start();
+    const publish = async (id: string) => {
+      const s = subject({ id, queued_at: new Date().toISOString() });
+      await publishRunUpdate(pub, keys.runUpdates, update(s, 'queued', s.queued_at));
+    };
+    await publish('before-drop');
+    await reporter.waitForApplied(1);
+    // The reply carrying the next update never reaches the reporter: the link dies under it.
+    let held = false;
+    proxy.onReply = (chunk) => {
+      if (!chunk.includes('lost-reply')) return 'forward';
+      held = true;
+      setImmediate(() => {
+        proxy.cut();
+        proxy.restore();
+      });
+      return 'hold';
+    };
+    await publish('lost-reply');
+    await until('the reply to be held back', () => held);
+    proxy.onReply = null;
+    await publish('after-drop');
+    await until('the update published after the drop', () => getRun(db, 'after-drop') !== null);
+    await until('the update whose reply was lost', () => getRun(db, 'lost-reply') !== null, 10_000);
+    await until('nothing pending', async () => ((await pub.xpending(keys.runUpdates, 'reporter')) as [number])[0] === 0);
   });
 });
