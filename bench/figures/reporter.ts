@@ -6,7 +6,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { applyUpdate } from '../../src/reporter/apply-update.ts';
+import { applyUpdate } from '../../src/db/apply-update.ts';
 import { writeReportChanges } from '../../src/reporter/pages/report-writer.ts';
 import { openDb } from '../../src/db/open-db.ts';
 import { fmt, MB, type Figure } from '../lib/figure.ts';
