@@ -28,13 +28,8 @@ function descendants(pid: number): number[] {
   const parentOf = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parentOf.set(Number(name), ppid);
-    } catch {
-      // gone meanwhile
-    }
+    const ppid = parentPid(Number(name));
+    if (ppid !== 0) parentOf.set(Number(name), ppid); // 0: gone meanwhile
   }
   const out: number[] = [];
   const queue = [pid];
@@ -57,6 +52,15 @@ function isAlive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
+  }
+}
+
+function parentPid(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
   }
 }
 
@@ -162,7 +166,10 @@ redis: { prefix: ${PREFIX} }
       client.disconnect();
     }
     const processes = descendants(npm.pid as number);
-    const cibqs = processes.filter((p) => cmdline(p).includes('src/cli/main.ts'));
+    // A child a cibq process has forked but not yet exec'd (git, an adapter) still shows its
+    // parent's command line for a moment: only processes whose parent is not cibq are cibq's own.
+    const isCibq = (p: number): boolean => cmdline(p).includes('src/cli/main.ts');
+    const cibqs = processes.filter((p) => isCibq(p) && !isCibq(parentPid(p)));
     assert.deepEqual(cibqs.map((p) => cmdline(p).split(' ').find((w) => ['producer', 'worker', 'reporter', 'publisher', 'dashboard'].includes(w))).sort(),
       ['dashboard', 'producer', 'publisher', 'reporter', 'worker'], output);
 
