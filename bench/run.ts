@@ -53,7 +53,7 @@ try {
   }
   if (wanted('ingest')) {
     log('producer ingest');
-    const i = await ingestFigure(w, quick ? { repos: 10, perRepo: 500, perEvent: 50 } : { repos: 100, perRepo: 500, perEvent: 50 }, log);
+    const i = await ingestFigure(w, { ...(quick ? { repos: 10, perRepo: 500, perEvent: 50 } : { repos: 100, perRepo: 500, perEvent: 50 }), ...(profileDir ? { profileDir } : {}) }, log);
     figures.push(i.figure);
     peaks['producer'] = Math.max(peaks['producer'] ?? 0, i.producerPeak);
   }

@@ -9,7 +9,7 @@ import { fmt, type Figure } from '../lib/figure.ts';
 import { sampleTrigger } from '../lib/trigger-sample.ts';
 import { sleep, type World } from '../lib/world.ts';
 
-export type IngestOptions = { repos: number; perRepo: number; perEvent: number };
+export type IngestOptions = { repos: number; perRepo: number; perEvent: number; profileDir?: string };
 
 /** `n` jobs shaped like the producer's, added with addBulk in chunks; returns jobs per second. */
 async function addBulkRate(w: World, repo: BenchRepo, branches: readonly NewBranch[]): Promise<number> {
@@ -50,7 +50,7 @@ export async function ingestFigure(w: World, o: IngestOptions, log: (s: string) 
   const repos: BenchRepo[] = [];
   for (let r = 0; r < o.repos; r++) repos.push(await benchRepo(w.storage, w.nid, `ingest-${r}`));
   const cfg = w.config('ingest', { adapter: 'instant', reportDir: false });
-  const producer = w.start('producer-ingest', ['producer', '--config', cfg.file]);
+  const producer = w.start('producer-ingest', ['producer', '--config', cfg.file], o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : undefined);
   await w.node.waitForSubscribers(1, 60_000);
   await producer.waitForLog('recorded baseline of storage; later changes start CI', 300_000);
   log(`ingest: creating ${o.repos * o.perRepo} branches`);
