@@ -1,9 +1,11 @@
 /**
- * One CI event → the runs it starts. Storage problems (a repository mid-clone, a missing object,
- * git or cache.db failing) skip the event with `retry: true`, so the caller leaves the ref
- * unprocessed and a later catch-up tries again; a deliberate skip (nothing to build, a patch whose
- * latest revision did not change) has `retry: false`. Redis problems propagate so the caller
- * retries the whole event.
+ * One CI event → what it needs from storage, and the runs it asks for: the parts of handling an
+ * event that do not touch Redis, so a whole batch of events can be prepared at once (their storage
+ * reads written together to git) and then enqueued together (see change-batch.ts). Storage
+ * problems (a repository mid-clone, a missing object, git or cache.db failing) skip the event with
+ * `retry: true`, so the caller leaves the ref unprocessed and a later catch-up tries again; a
+ * deliberate skip (nothing to build, a patch whose latest revision did not change) has
+ * `retry: false`.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -12,12 +14,16 @@ import type { Config } from '../config/config.ts';
 import { coerceError } from '../util/coerce-error.ts';
 import type { FilterContext } from '../config/filter-eval.ts';
 import type { Keys } from '../queue/redis.ts';
-import { enqueueRun, type RunQueues } from '../queue/run-queues.ts';
+import type { EnqueueRequest, RunQueues } from '../queue/run-queues.ts';
 import type { TriggerMessage } from '../model/trigger-message.ts';
 import { buildPatchTrigger, buildPushTrigger, isBuildError } from './build-trigger.ts';
 import { dedupeRef, resolvePatchEvent } from './ci-event-builder.ts';
 import { selectAdapters, type Selection } from './select-adapters.ts';
 import type { IdentityInfo, StoragePort } from './storage-port.ts';
+
+export type PatchRevisions = {
+  getPatchRevisions(patches: readonly { rid: string; patch: string }[]): Promise<(string | null)[]>;
+};
 
 export type DispatchDeps = {
   config: Pick<Config, 'filters' | 'defaultAdapter' | 'triggers' | 'adapters' | 'supersede'>;
@@ -28,15 +34,8 @@ export type DispatchDeps = {
   log: Logger;
   now: () => Date;
   /** The latest revision seen per patch; without it every patch COB update is a CI event. */
-  patchRevisions?: {
-    getPatchRevision(rid: string, patchId: string): Promise<string | null>;
-    setPatchRevision(rid: string, patchId: string, revision: string): Promise<void>;
-  };
+  patchRevisions?: PatchRevisions;
 };
-
-export type DispatchOutcome =
-  | { status: 'skipped'; reason: string; retry: boolean }
-  | { status: 'done'; event: CiEvent; enqueued: string[]; duplicates: string[]; adapters: string[] };
 
 export function filterContext(storage: StoragePort, identity: IdentityInfo, e: CiEvent): FilterContext {
   let commit: Promise<string | null> | null = null;
@@ -70,35 +69,44 @@ export function supersedeFor(
   return config.adapters[adapter]?.supersede ?? config.supersede;
 }
 
-/** Reads what the event needs from storage; null with a reason when the event cannot be used. */
-async function prepare(
-  deps: DispatchDeps,
+/** Reads what the event needs from storage; a skip with a reason when the event cannot be used. */
+export async function prepareEvent(
+  storage: StoragePort,
+  identityOf: Promise<IdentityInfo>,
   raw: CiEvent,
 ): Promise<Prepared | Skip> {
+  try {
+    return await prepare(storage, identityOf, raw);
+  } catch (e) {
+    return { skip: coerceError(e).message, retry: true };
+  }
+}
+
+async function prepare(storage: StoragePort, identityOf: Promise<IdentityInfo>, raw: CiEvent): Promise<Prepared | Skip> {
   let identity: IdentityInfo;
   try {
-    identity = await deps.storage.identity(raw.repo);
+    identity = await identityOf;
   } catch (e) {
     return { skip: `cannot read identity of ${raw.repo}: ${coerceError(e).message}`, retry: true };
   }
   if (raw.patch !== null) {
-    const patch = await deps.storage.patch(raw.repo, raw.patch);
+    const patch = await storage.patch(raw.repo, raw.patch);
     // An invalid COB stays invalid until its refs change, which is a new event.
     if (patch === null) return { skip: `patch ${raw.patch} not found in ${raw.repo}`, retry: false };
     const event = resolvePatchEvent(raw, patch.latest);
-    const trigger = await buildPatchTrigger(deps.storage, identity, event, patch);
+    const trigger = await buildPatchTrigger(storage, identity, event, patch);
     if (isBuildError(trigger)) return { skip: trigger.error, retry: false };
     return { event, identity, trigger, title: patch.title, revision: patch.latest.id };
   }
   if (isDeletion(raw)) return { event: raw, identity, trigger: null, title: null, revision: null };
-  const trigger = await buildPushTrigger(deps.storage, identity, raw);
+  const trigger = await buildPushTrigger(storage, identity, raw);
   // A commit missing from storage may still be on its way (a fetch in progress): retry later.
   if (isBuildError(trigger)) return { skip: trigger.error, retry: trigger.missing === true };
   return { event: raw, identity, trigger, title: null, revision: null };
 }
 
-type Skip = { skip: string; retry: boolean; quiet?: boolean };
-type Prepared = {
+export type Skip = { skip: string; retry: boolean; quiet?: boolean };
+export type Prepared = {
   event: CiEvent;
   identity: IdentityInfo;
   trigger: TriggerMessage | null;
@@ -107,57 +115,35 @@ type Prepared = {
   revision: string | null;
 };
 
-export async function dispatchEvent(deps: DispatchDeps, raw: CiEvent): Promise<DispatchOutcome> {
-  const log = deps.log.child({ repo: raw.repo, ref: raw.ref });
-  let prepared: Awaited<ReturnType<typeof prepare>>;
-  try {
-    prepared = await prepare(deps, raw);
-  } catch (e) {
-    prepared = { skip: coerceError(e).message, retry: true };
-  }
-  // Outside the try: a Redis failure here propagates (the caller retries), it is no storage fault.
-  if (!('skip' in prepared) && prepared.revision !== null && raw.patch !== null) {
-    const known = await deps.patchRevisions?.getPatchRevision(raw.repo, raw.patch);
-    if (known === prepared.revision) {
-      prepared = { skip: `latest revision ${known} of patch ${raw.patch} unchanged (a comment, review or label)`, retry: false, quiet: true };
-    }
-  }
-  if ('skip' in prepared) {
-    if (prepared.quiet === true) log.debug({ reason: prepared.skip }, 'no CI event');
-    else log.warn({ reason: prepared.skip, retry: prepared.retry }, 'skipping CI event');
-    return { status: 'skipped', reason: prepared.skip, retry: prepared.retry };
-  }
+/** The runs a prepared event asks for: one per adapter its filters select, none for a deletion. */
+export async function runRequests(
+  deps: Pick<DispatchDeps, 'config' | 'storage' | 'log'>,
+  prepared: Prepared,
+): Promise<{ adapters: string[]; requests: EnqueueRequest[] }> {
   const { event, identity, trigger, title } = prepared;
   const selection = await selectAdapters(deps.config, event, filterContext(deps.storage, identity, event));
-  log.debug({ event, decisions: selection.decisions }, 'filter decisions');
-  const out: DispatchOutcome = { status: 'done', event, enqueued: [], duplicates: [], adapters: selection.adapters };
+  if (deps.log.isLevelEnabled('debug')) deps.log.debug({ repo: event.repo, ref: event.ref, event, decisions: selection.decisions }, 'filter decisions');
   if (trigger === null) {
-    if (selection.adapters.length > 0) log.info({ kind: event.kind }, 'deleted ref: nothing to build');
-    return out;
+    if (selection.adapters.length > 0) deps.log.info({ repo: event.repo, ref: event.ref, kind: event.kind }, 'deleted ref: nothing to build');
+    return { adapters: selection.adapters, requests: [] };
   }
   const commit = trigger.event_type === 'push' ? trigger.after : trigger.patch.after;
-  for (const adapter of selection.adapters) {
-    const r = await enqueueRun(deps, {
-      adapter,
-      trigger,
-      subject: {
-        repo: event.repo,
-        repo_name: identity.name,
-        event_type: trigger.event_type,
-        ref: event.ref,
-        patch: event.patch,
-        title,
-        author: trigger.event_type === 'push' ? trigger.pusher.id : trigger.patch.author.id,
-        commit,
-        private: identity.private,
-      },
-      dedupe: { repo: event.repo, ref: dedupeRef(event), commit },
-      supersede: supersedeFor(deps.config, adapter, selection.decisions),
-    });
-    (r.status === 'enqueued' ? out.enqueued : out.duplicates).push(r.runId);
-  }
-  if (event.patch !== null && prepared.revision !== null) {
-    await deps.patchRevisions?.setPatchRevision(event.repo, event.patch, prepared.revision);
-  }
-  return out;
+  const requests = selection.adapters.map((adapter) => ({
+    adapter,
+    trigger,
+    subject: {
+      repo: event.repo,
+      repo_name: identity.name,
+      event_type: trigger.event_type,
+      ref: event.ref,
+      patch: event.patch,
+      title,
+      author: trigger.event_type === 'push' ? trigger.pusher.id : trigger.patch.author.id,
+      commit,
+      private: identity.private,
+    },
+    dedupe: { repo: event.repo, ref: dedupeRef(event), commit },
+    supersede: supersedeFor(deps.config, adapter, selection.decisions),
+  }));
+  return { adapters: selection.adapters, requests };
 }

@@ -1,6 +1,8 @@
 /**
  * The producer: subscribe to the node, turn ref changes into CI events, enqueue runs. Events are
- * read off the socket at once and handled one at a time in order; on every (re)connect a catch-up
+ * read off the socket at once and handled in order, those waiting in a row as one batch (see
+ * change-batch.ts; an event alone is handled at once, nothing waits to fill a batch); on every
+ * (re)connect a catch-up
  * scan compares storage with the snapshot, after subscribing so nothing falls in between. While
  * connected a catch-up also runs every `catchUpIntervalMs`, so a change skipped because storage
  * failed (and therefore not recorded as processed) is retried without waiting for a reconnect.
@@ -20,10 +22,10 @@ import type { RunQueues } from '../queue/run-queues.ts';
 import type { NodeEvent } from '../node/node-event.ts';
 import { NodeSubscription } from '../node/subscription.ts';
 import { waitForReplica } from '../queue/replica-wait.ts';
-import { ciEventFromChange } from './ci-event-builder.ts';
-import { dispatchEvent, type DispatchDeps } from './dispatch.ts';
+import { dispatchChanges, type BatchChange, type BatchDeps } from './change-batch.ts';
 import { recordBaseline, trackedRefs } from './baseline.ts';
-import { diffRefs, isTrackedRef, refChangeFromUpdate, type RefChange } from './ref-change.ts';
+import { IdentityCache } from './identity-cache.ts';
+import { diffRefs, refChangeFromUpdate, type RefChange } from './ref-change.ts';
 import { sigrefsChanges } from './sigrefs-changes.ts';
 import { Snapshot } from './snapshot.ts';
 import type { StoragePort } from './storage-port.ts';
@@ -45,6 +47,14 @@ export type ProducerDeps = {
 export const DEFAULT_CATCH_UP_INTERVAL_MS = 5 * 60_000;
 
 type WorkItem = { kind: 'event'; event: NodeEvent } | { kind: 'scan' };
+/** What the loop handles at once: a catch-up, or the events waiting in a row, oldest first. */
+type Batch = { kind: 'events'; events: NodeEvent[] } | { kind: 'scan' };
+
+/**
+ * Events waiting behind the first are handled with it (never waited for) up to this many ref
+ * changes, so a burst costs a few round trips per batch rather than per event.
+ */
+const MAX_BATCH_CHANGES = 2000;
 
 export type ProducerStats = {
   events: number;
@@ -58,7 +68,7 @@ export type ProducerStats = {
 
 export class Producer {
   readonly stats: ProducerStats = { events: 0, scans: 0, enqueued: 0, duplicates: 0, skipped: 0, retryLater: 0 };
-  readonly #deps: DispatchDeps & { snapshot: Snapshot };
+  readonly #deps: BatchDeps;
   readonly #log: Logger;
   readonly #sub: NodeSubscription;
   readonly #items: WorkItem[] = [];
@@ -81,6 +91,7 @@ export class Producer {
       log: deps.log,
       now: deps.now ?? (() => new Date()),
       snapshot: new Snapshot(deps.redis, deps.keys),
+      identities: new IdentityCache(deps.storage),
     };
     this.#deps.patchRevisions = this.#deps.snapshot;
     this.#catchUpIntervalMs = deps.catchUpIntervalMs ?? DEFAULT_CATCH_UP_INTERVAL_MS;
@@ -148,14 +159,26 @@ export class Producer {
         continue;
       }
       this.#busy = true;
-      await this.#handleWithRetry(item);
+      await this.#handleWithRetry(item.kind === 'scan' ? item : { kind: 'events', events: [item.event, ...this.#waitingEvents(item.event)] });
       this.#busy = false;
     }
     for (const w of this.#idleWaiters.splice(0)) w();
   }
 
-  /** Infrastructure faults (Redis down) retry the same item with capped backoff: nothing is dropped. */
-  async #handleWithRetry(item: WorkItem): Promise<void> {
+  /** Takes the events queued behind `first`, in order, up to the batch limit (stops at a scan). */
+  #waitingEvents(first: NodeEvent): NodeEvent[] {
+    const out: NodeEvent[] = [];
+    let size = changeCount(first);
+    for (let next = this.#items[0]; next?.kind === 'event' && size < MAX_BATCH_CHANGES; next = this.#items[0]) {
+      this.#items.shift();
+      out.push(next.event);
+      size += changeCount(next.event);
+    }
+    return out;
+  }
+
+  /** Infrastructure faults (Redis down) retry the same batch with capped backoff: nothing is dropped. */
+  async #handleWithRetry(item: Batch): Promise<void> {
     for (let attempt = 0; !this.#stopping; attempt++) {
       try {
         await this.#handle(item);
@@ -170,24 +193,44 @@ export class Producer {
     }
   }
 
-  async #handle(item: WorkItem): Promise<void> {
+  async #handle(item: Batch): Promise<void> {
     if (item.kind === 'scan') return this.#catchUp();
-    const ev = item.event;
-    this.stats.events++;
-    switch (ev.type) {
-      case 'refsFetched': {
-        const changes = ev.updated.map((u) => refChangeFromUpdate(u, ev.remote)).filter((c) => c !== null);
-        return this.#changes(ev.rid, changes);
+    const { events } = item;
+    // Sigrefs of local pushes are read together; the rest needs nothing from storage here.
+    const announced = await Promise.all(events.map(async (ev) => (ev.type === 'localRefsAnnounced' ? this.#sigrefsChanges(ev.rid, ev.refs.remote, ev.refs.at) : null)));
+    let changes: BatchChange[] = [];
+    const touched = new Set<string>();
+    const add = (rid: string, cs: readonly RefChange[]): void => {
+      for (const change of cs) {
+        changes.push({ rid, change });
+        touched.add(`${rid}\0${change.ref}`);
       }
-      case 'localRefsAnnounced':
-        return this.#changes(ev.rid, await this.#sigrefsChanges(ev.rid, ev.refs.remote, ev.refs.at));
-      case 'canonicalRefUpdated': {
-        const old = await this.#deps.snapshot.getRef(ev.rid, ev.refname);
-        return this.#changes(ev.rid, [{ ref: ev.refname, old, new: ev.target, fromNode: null }]);
+    };
+    for (const [i, ev] of events.entries()) {
+      this.stats.events++;
+      switch (ev.type) {
+        case 'refsFetched':
+          add(ev.rid, ev.updated.map((u) => refChangeFromUpdate(u, ev.remote)).filter((c) => c !== null));
+          break;
+        case 'localRefsAnnounced':
+          add(ev.rid, announced[i] ?? []);
+          break;
+        case 'canonicalRefUpdated': {
+          // Its old tip is what the snapshot holds once the changes before it are recorded.
+          if (touched.has(`${ev.rid}\0${ev.refname}`)) {
+            await this.#changes(changes);
+            changes = [];
+            touched.clear();
+          }
+          const old = await this.#deps.snapshot.getRef(ev.rid, ev.refname);
+          add(ev.rid, [{ ref: ev.refname, old, new: ev.target, fromNode: null }]);
+          break;
+        }
+        case 'other':
+          break;
       }
-      case 'other':
-        return undefined;
     }
+    await this.#changes(changes);
   }
 
   /** What a local push changed: the diff of the namespace's sigrefs with its parent (reference §1, §3). */
@@ -200,27 +243,13 @@ export class Producer {
     }
   }
 
-  async #changes(rid: string, changes: RefChange[]): Promise<void> {
-    for (const c of changes) {
-      if (!isTrackedRef(c.ref)) continue;
-      const event = ciEventFromChange(rid, c);
-      if (event) {
-        const r = await dispatchEvent(this.#deps, event);
-        if (r.status === 'skipped') {
-          this.stats.skipped++;
-          // Storage failed (git died, cache.db busy, repository mid-clone): leave the ref
-          // unprocessed so the next catch-up tries again; dedupe keeps that from running twice.
-          if (r.retry) {
-            this.stats.retryLater++;
-            continue;
-          }
-        } else {
-          this.stats.enqueued += r.enqueued.length;
-          this.stats.duplicates += r.duplicates.length;
-        }
-      }
-      await this.#deps.snapshot.record(rid, c);
-    }
+  async #changes(changes: readonly BatchChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const r = await dispatchChanges(this.#deps, changes);
+    this.stats.enqueued += r.enqueued;
+    this.stats.duplicates += r.duplicates;
+    this.stats.skipped += r.skipped;
+    this.stats.retryLater += r.retryLater;
   }
 
   /** Compare storage with the snapshot and handle what changed while nobody listened (reference §6). */
@@ -246,7 +275,7 @@ export class Producer {
       }
       const changes = diffRefs(await snapshot.get(rid), current, null);
       changed += changes.length;
-      await this.#changes(rid, changes);
+      await this.#changes(changes.map((change) => ({ rid, change })));
     }
     this.#log.info({ repositories: repos.length, changedRefs: changed }, 'caught up with storage');
   }
@@ -261,7 +290,7 @@ export class Producer {
     this.#sub.pause();
     try {
       for (let item = this.#items.shift(); item !== undefined && !this.#stopping; item = this.#items.shift()) {
-        if (item.kind === 'event') await this.#handleWithRetry(item);
+        if (item.kind === 'event') await this.#handleWithRetry({ kind: 'events', events: [item.event, ...this.#waitingEvents(item.event)] });
       }
       await this.#baselineUntilDone();
     } finally {
@@ -312,4 +341,9 @@ export class Producer {
     this.#wake?.();
     await this.#loop;
   }
+}
+
+/** How many ref changes an event carries, for sizing batches (a local push or canonical ref: one). */
+function changeCount(e: NodeEvent): number {
+  return e.type === 'refsFetched' ? e.updated.length : 1;
 }
