@@ -53,7 +53,7 @@ export async function ingestFigure(w: World, o: IngestOptions, log: (s: string) 
   const producer = w.start('producer-ingest', ['producer', '--config', cfg.file], o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : undefined);
   await w.node.waitForSubscribers(1, 60_000);
   await producer.waitForLog('recorded baseline of storage; later changes start CI', 300_000);
-  log(`ingest: creating ${o.repos * o.perRepo} branches`);
+  log(`ingest: creating ${o.repos * o.perRepo} branches (producer rss ${(producer.rss() / 1e6).toFixed(0)} MB, peak ${(producer.peakRss() / 1e6).toFixed(0)} MB)`);
   const events: unknown[] = [];
   const all: NewBranch[] = [];
   for (const repo of repos) {
@@ -63,7 +63,7 @@ export async function ingestFigure(w: World, o: IngestOptions, log: (s: string) 
   }
   const total = all.length;
   await sleep(500);
-  log(`ingest: ${total} ref updates in ${events.length} events`);
+  log(`ingest: ${total} ref updates in ${events.length} events (producer rss ${(producer.rss() / 1e6).toFixed(0)} MB, peak ${(producer.peakRss() / 1e6).toFixed(0)} MB)`);
   const stream = 'cibq:run-updates';
   const t0 = performance.now();
   for (const e of events) w.node.emit(e);
