@@ -38,7 +38,8 @@ export async function buildPushTrigger(
   const after = await storage.peelToCommit(e.repo, e.tip);
   if (after === null) return { error: `commit ${e.tip} of ${e.ref} is not in storage`, missing: true };
   const before = e.oldTip === null ? after : ((await storage.peelToCommit(e.repo, e.oldTip)) ?? e.oldTip);
-  const commits = await storage.commitsBetween(e.repo, after, e.oldTip === null ? null : before);
+  // A new ref: the commit itself (what commitsBetween gives without an old tip), without reading it again.
+  const commits = e.oldTip === null ? [after] : await storage.commitsBetween(e.repo, after, before);
   // The worker rejects a message with an invalid DID, so never send one: the namespace, else the
   // node it came from, else the first delegate; with none of them valid the event is skipped.
   const pusher = validDid(e.author) ?? validDid(e.fromNode) ?? validDid(identity.delegates[0]);

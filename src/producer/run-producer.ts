@@ -54,7 +54,7 @@ type Batch = { kind: 'events'; events: NodeEvent[] } | { kind: 'scan' };
  * Events waiting behind the first are handled with it (never waited for) up to this many ref
  * changes, so a burst costs a few round trips per batch rather than per event.
  */
-const MAX_BATCH_CHANGES = 2000;
+const MAX_BATCH_CHANGES = 500;
 
 export type ProducerStats = {
   events: number;
