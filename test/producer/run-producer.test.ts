@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { pino } from 'pino';
 import { Producer } from '../../src/producer/run-producer.ts';
 import type { StoragePort } from '../../src/producer/storage-port.ts';
@@ -326,5 +327,59 @@ describe('producer: first start', () => {
     assert.ok(push?.event_type === 'push', 'the moved canonical main did not start a run');
     assert.deepEqual([push.before, push.after], [e.c1, opened?.main]);
     assert.equal(ts.length, 2, 'each change runs once (the catch-up and the event are deduplicated)');
+  });
+});
+
+describe('producer: events arriving together', () => {
+  let e: Env;
+  before(async () => {
+    e = await setup();
+  });
+  after(async () => e.close());
+
+  test('are handled as one after another: a commit pushed in two namespaces runs once, a canonical ref moved twice runs from each old tip', async () => {
+    const c = await e.fake.commit(e.rid, { files: { a: 'both' }, parent: e.c1 });
+    await e.fake.pushBranch(e.rid, alice.nid, 'twice', c);
+    await e.fake.pushBranch(e.rid, bob.nid, 'twice', c);
+    const m1 = await e.fake.commit(e.rid, { files: { a: 'm1' }, parent: e.c1 });
+    const m2 = await e.fake.commit(e.rid, { files: { a: 'm2' }, parent: m1 });
+    await e.fake.setCanonicalHead(e.rid, 'main', m2);
+    const duplicates = e.producer.stats.duplicates;
+    for (const [nid, remote] of [[alice.nid, alice.nid], [bob.nid, bob.nid]] as const) {
+      e.node.emit({ type: 'refsFetched', remote, rid: e.rid, updated: [{ created: { name: ns(nid, 'refs/heads/twice'), oid: c } }] });
+    }
+    e.node.emit({ type: 'canonicalRefUpdated', rid: e.rid, refname: 'refs/heads/main', target: m1 });
+    e.node.emit({ type: 'canonicalRefUpdated', rid: e.rid, refname: 'refs/heads/main', target: m2 });
+    await e.settle();
+    const ts = await e.fresh();
+    const pushes = ts.filter((t) => t.event_type === 'push');
+    // Runs of one batch share a timestamp: compare them in a fixed order.
+    assert.deepEqual(pushes.map((t) => [t.branch, t.before, t.after]).sort(), [
+      [ns(alice.nid, 'refs/heads/twice'), c, c],
+      ['refs/heads/main', e.c1, m1],
+      ['refs/heads/main', m1, m2],
+    ].sort());
+    assert.equal(e.producer.stats.duplicates, duplicates + 1);
+  });
+
+  test("a changed identity (refs/rad/id moved) is what the next event's trigger carries", async () => {
+    const gitDir = e.storage.real.gitDir(e.rid);
+    const git = async (args: string[], input?: string) =>
+      (await execa('git', ['--git-dir', gitDir, ...args], { ...(input !== undefined ? { input } : {}), env: { GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@x' } })).stdout.trim();
+    const push = async (branch: string): Promise<TriggerMessage | undefined> => {
+      const c = await e.fake.commit(e.rid, { files: { a: branch }, parent: e.c1 });
+      await e.fake.pushBranch(e.rid, alice.nid, branch, c);
+      e.node.emit({ type: 'refsFetched', remote: alice.nid, rid: e.rid, updated: [{ created: { name: ns(alice.nid, `refs/heads/${branch}`), oid: c } }] });
+      await e.settle();
+      return (await e.fresh())[0];
+    };
+    assert.equal((await push('before-rename'))?.repository.name, 'prod');
+    const doc = JSON.stringify({ delegates: [alice.did], payload: { 'xyz.radicle.project': { defaultBranch: 'main', description: '', name: 'renamed' } }, threshold: 1 });
+    const blob = await git(['hash-object', '-w', '--stdin'], doc);
+    const embeds = await git(['mktree'], `100644 blob ${blob}\tradicle.json\n`);
+    const tree = await git(['mktree'], `040000 tree ${embeds}\tembeds\n`);
+    const commit = await git(['commit-tree', tree, '-p', 'refs/rad/id', '-m', 'rename']);
+    await git(['update-ref', 'refs/rad/id', commit]);
+    assert.equal((await push('after-rename'))?.repository.name, 'renamed');
   });
 });
