@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { Rid } from '../model/ci-event.ts';
 import { CobRefReader } from './cob-refs.ts';
@@ -24,6 +25,8 @@ export type { PatchInfo, RevisionInfo } from './patch-info.ts';
 export type { Sigrefs } from './sigrefs.ts';
 
 const OID = /^[0-9a-f]{40}$/;
+/** node's own execFile, not execa: the producer reads storage and carries no execa in its memory. */
+const run = promisify(execFile);
 const PATCH_TYPE = 'xyz.radicle.patch';
 
 export class Storage {
@@ -183,8 +186,8 @@ export class Storage {
     const gitDir = this.gitDir(rid);
     if (!existsSync(gitDir)) throw new Error(`repository ${rid} not found in storage`);
     this.#commandSpawns++;
-    const { stdout } = await execa('git', ['--git-dir', gitDir, 'for-each-ref', '--format=%(objectname) %(refname)', ...patterns], {
-      stripFinalNewline: true,
+    const { stdout } = await run('git', ['--git-dir', gitDir, 'for-each-ref', '--format=%(objectname) %(refname)', ...patterns], {
+      maxBuffer: 256 * 1024 * 1024,
     });
     const refs = new Map<string, string>();
     for (const line of stdout.split('\n')) {
