@@ -53,6 +53,9 @@ export async function ingestFigure(w: World, o: IngestOptions, log: (s: string) 
   const producer = w.start('producer-ingest', ['producer', '--config', cfg.file], o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : undefined);
   await w.node.waitForSubscribers(1, 60_000);
   await producer.waitForLog('recorded baseline of storage; later changes start CI', 300_000);
+  // The catch-up after subscribing must be over before branches appear, or it would enqueue some
+  // of them before the clock starts.
+  await producer.waitForLog('caught up with storage', 300_000);
   log(`ingest: creating ${o.repos * o.perRepo} branches (producer rss ${(producer.rss() / 1e6).toFixed(0)} MB, peak ${(producer.peakRss() / 1e6).toFixed(0)} MB)`);
   const events: unknown[] = [];
   const all: NewBranch[] = [];
