@@ -34,8 +34,10 @@ export async function buildPushTrigger(
   storage: StoragePort,
   identity: IdentityInfo,
   e: CiEvent,
+  /** The commit of `e.tip` when the caller already asked storage for it. */
+  peeled: Promise<string | null> = storage.peelToCommit(e.repo, e.tip),
 ): Promise<PushTrigger | BuildError> {
-  const after = await storage.peelToCommit(e.repo, e.tip);
+  const after = await peeled;
   if (after === null) return { error: `commit ${e.tip} of ${e.ref} is not in storage`, missing: true };
   const before = e.oldTip === null ? after : ((await storage.peelToCommit(e.repo, e.oldTip)) ?? e.oldTip);
   // A new ref: the commit itself (what commitsBetween gives without an old tip), without reading it again.
