@@ -23,9 +23,10 @@ import type { NodeEvent } from '../node/node-event.ts';
 import { NodeSubscription } from '../node/subscription.ts';
 import { waitForReplica } from '../queue/replica-wait.ts';
 import { dispatchChanges, type BatchChange, type BatchDeps } from './change-batch.ts';
+import { changeCount, changesOfEvents, MAX_BATCH_CHANGES } from './event-batch.ts';
 import { recordBaseline, trackedRefs } from './baseline.ts';
 import { IdentityCache } from './identity-cache.ts';
-import { diffRefs, refChangeFromUpdate, type RefChange } from './ref-change.ts';
+import { diffRefs, type RefChange } from './ref-change.ts';
 import { sigrefsChanges } from './sigrefs-changes.ts';
 import { Snapshot } from './snapshot.ts';
 import type { StoragePort } from './storage-port.ts';
@@ -50,11 +51,6 @@ type WorkItem = { kind: 'event'; event: NodeEvent } | { kind: 'scan' };
 /** What the loop handles at once: a catch-up, or the events waiting in a row, oldest first. */
 type Batch = { kind: 'events'; events: NodeEvent[] } | { kind: 'scan' };
 
-/**
- * Events waiting behind the first are handled with it (never waited for) up to this many ref
- * changes, so a burst costs a few round trips per batch rather than per event.
- */
-const MAX_BATCH_CHANGES = 500;
 
 export type ProducerStats = {
   events: number;
@@ -195,42 +191,12 @@ export class Producer {
 
   async #handle(item: Batch): Promise<void> {
     if (item.kind === 'scan') return this.#catchUp();
-    const { events } = item;
-    // Sigrefs of local pushes are read together; the rest needs nothing from storage here.
-    const announced = await Promise.all(events.map(async (ev) => (ev.type === 'localRefsAnnounced' ? this.#sigrefsChanges(ev.rid, ev.refs.remote, ev.refs.at) : null)));
-    let changes: BatchChange[] = [];
-    const touched = new Set<string>();
-    const add = (rid: string, cs: readonly RefChange[]): void => {
-      for (const change of cs) {
-        changes.push({ rid, change });
-        touched.add(`${rid}\0${change.ref}`);
-      }
-    };
-    for (const [i, ev] of events.entries()) {
-      this.stats.events++;
-      switch (ev.type) {
-        case 'refsFetched':
-          add(ev.rid, ev.updated.map((u) => refChangeFromUpdate(u, ev.remote)).filter((c) => c !== null));
-          break;
-        case 'localRefsAnnounced':
-          add(ev.rid, announced[i] ?? []);
-          break;
-        case 'canonicalRefUpdated': {
-          // Its old tip is what the snapshot holds once the changes before it are recorded.
-          if (touched.has(`${ev.rid}\0${ev.refname}`)) {
-            await this.#changes(changes);
-            changes = [];
-            touched.clear();
-          }
-          const old = await this.#deps.snapshot.getRef(ev.rid, ev.refname);
-          add(ev.rid, [{ ref: ev.refname, old, new: ev.target, fromNode: null }]);
-          break;
-        }
-        case 'other':
-          break;
-      }
-    }
-    await this.#changes(changes);
+    this.stats.events += item.events.length;
+    return changesOfEvents(item.events, {
+      sigrefsChanges: (rid, nid, at) => this.#sigrefsChanges(rid, nid, at),
+      snapshotRef: (rid, ref) => this.#deps.snapshot.getRef(rid, ref),
+      dispatch: (changes) => this.#changes(changes),
+    });
   }
 
   /** What a local push changed: the diff of the namespace's sigrefs with its parent (reference §1, §3). */
@@ -341,9 +307,4 @@ export class Producer {
     this.#wake?.();
     await this.#loop;
   }
-}
-
-/** How many ref changes an event carries, for sizing batches (a local push or canonical ref: one). */
-function changeCount(e: NodeEvent): number {
-  return e.type === 'refsFetched' ? e.updated.length : 1;
 }
