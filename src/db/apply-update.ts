@@ -17,6 +17,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
 import { stateRank, type RunUpdate } from '../model/run.ts';
 import { branchOf, getRunRow, RunRow } from './runs.ts';
+import { stmt } from './statements.ts';
 
 /** Normalizes an ISO 8601 time so that text order is time order in SQLite. */
 function iso(s: string): string {
@@ -106,11 +107,16 @@ function sameRow(a: RunRow, b: RunRow): boolean {
 
 const COLUMNS = Object.keys(RunRow.shape) as (keyof RunRow)[];
 
+const INSERTED = [...COLUMNS, 'repo_seq', 'branch_seq', 'patch_seq'];
+const INSERT_SQL = `INSERT INTO runs (${INSERTED.join(', ')}) VALUES (${INSERTED.map(() => '?').join(', ')})`;
+const UPDATED = COLUMNS.filter((c) => c !== 'id');
+const UPDATE_SQL = `UPDATE runs SET ${UPDATED.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`;
+
 const NextSeq = z.object({ n: z.number().int().nullable() });
 
 /** The next free run number in a repository, branch or patch (1 for the first): see migration 3. */
 function nextSeq(db: DatabaseSync, sql: string, ...params: string[]): number {
-  return (NextSeq.parse(db.prepare(sql).get(...params)).n ?? 0) + 1;
+  return (NextSeq.parse(stmt(db, sql).get(...params)).n ?? 0) + 1;
 }
 
 function writeRow(db: DatabaseSync, row: RunRow, insert: boolean): void {
@@ -127,17 +133,15 @@ function writeRow(db: DatabaseSync, row: RunRow, insert: boolean): void {
           ? null
           : nextSeq(db, 'SELECT MAX(patch_seq) AS n FROM runs WHERE repo = ? AND patch = ?', row.repo, row.patch),
     };
-    const columns = [...COLUMNS, 'repo_seq', 'branch_seq', 'patch_seq'];
-    db.prepare(`INSERT INTO runs (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(
+    stmt(db, INSERT_SQL).run(
       ...COLUMNS.map((c) => row[c]),
       seqs.repo_seq,
       seqs.branch_seq,
       seqs.patch_seq,
     );
   } else {
-    const sets = COLUMNS.filter((c) => c !== 'id');
-    db.prepare(`UPDATE runs SET ${sets.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(
-      ...sets.map((c) => row[c]),
+    stmt(db, UPDATE_SQL).run(
+      ...UPDATED.map((c) => row[c]),
       row.id,
     );
   }
