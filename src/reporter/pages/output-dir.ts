@@ -1,12 +1,17 @@
 /**
  * Writing the report directory. Each file is written atomically (a temporary file in the same
- * directory, then rename), so a web server never serves half a page; a file whose content is
- * unchanged is not rewritten (its mtime stays). Every path is relative to the report directory and
- * is refused if any segment is empty, `.` or `..`.
+ * directory, then rename; no fsync: a page lost to a power cut is written again), so a web server
+ * never serves half a page; a file whose content is unchanged is not rewritten (its mtime stays).
+ * Every path is relative to the report directory and is refused if any segment is empty, `.` or `..`.
+ * Files are small, so they are written with synchronous calls (no thread-pool round trip per file);
+ * callers writing many yield to the event loop between batches.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdir, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+
+/** Temporary file names: unique per process (the pid) and per write (the counter). */
+let tmpCounter = 0;
 
 export type Output = {
   readonly dir: string;
@@ -32,41 +37,70 @@ function checked(rel: string): string {
   return rel;
 }
 
+/** Whether the file at `path` has exactly `content` (its size is compared first). */
+function hasContent(path: string, content: string): boolean {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st === undefined || st.size !== Buffer.byteLength(content, 'utf8')) return false;
+  try {
+    return readFileSync(path, 'utf8') === content;
+  } catch {
+    return false;
+  }
+}
+
 /** Writes `content` to `rel` unless it already has exactly that content. */
-export async function put(out: Output, rel: string, content: string): Promise<void> {
+export function putSync(out: Output, rel: string, content: string): void {
   const path = join(out.dir, checked(rel));
   out.produced.add(rel);
   const parent = dirname(path);
   if (!out.madeDirs.has(parent)) {
-    await mkdir(parent, { recursive: true });
+    mkdirSync(parent, { recursive: true });
     out.madeDirs.add(parent);
   }
-  const existing = await readFile(path, 'utf8').catch(() => null);
-  if (existing === content) return;
-  const tmp = join(parent, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  if (hasContent(path, content)) return;
+  const tmp = join(parent, `.tmp-${process.pid}-${(tmpCounter++).toString(36)}`);
   try {
-    await writeFile(tmp, content, 'utf8').catch(async (e: unknown) => {
+    try {
+      writeFileSync(tmp, content, 'utf8');
+    } catch (e) {
       // Another writer (`cibq report` next to the reporter) may have removed the directory as empty.
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      await mkdir(parent, { recursive: true });
-      await writeFile(tmp, content, 'utf8');
-    });
-    await rename(tmp, path);
+      mkdirSync(parent, { recursive: true });
+      writeFileSync(tmp, content, 'utf8');
+    }
+    renameSync(tmp, path);
   } catch (e) {
-    await unlink(tmp).catch(() => undefined);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never written
+    }
     throw e;
   }
   out.written.push(rel);
 }
 
+/** `putSync` for callers that await. */
+export async function put(out: Output, rel: string, content: string): Promise<void> {
+  putSync(out, rel, content);
+}
+
 /** Removes `rel` if it exists. */
-export async function drop(out: Output, rel: string): Promise<void> {
+export function dropSync(out: Output, rel: string): void {
+  const path = join(out.dir, checked(rel));
+  // (a missing file, the usual case, costs no exception)
+  if (statSync(path, { throwIfNoEntry: false }) === undefined) return;
   try {
-    await unlink(join(out.dir, checked(rel)));
+    unlinkSync(path);
     out.removed.push(rel);
   } catch {
     // already gone
   }
+}
+
+/** `dropSync` for callers that await. */
+export async function drop(out: Output, rel: string): Promise<void> {
+  dropSync(out, rel);
 }
 
 /** The numbers N of the `page-N.html` files in `dirRel`. */
