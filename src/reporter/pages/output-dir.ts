@@ -7,7 +7,7 @@
  * callers writing many yield to the event loop between batches.
  */
 import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { readdir, rmdir, stat } from 'node:fs/promises';
+import { opendir, readdir, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** Temporary file names: unique per process (the pid) and per write (the counter). */
@@ -126,10 +126,11 @@ export async function removeDirIfEmpty(out: Output, dirRel: string): Promise<voi
  */
 export async function removeUnproduced(out: Output, sub: string): Promise<void> {
   const walk = async (rel: string): Promise<boolean> => {
-    const entries = await readdir(join(out.dir, rel), { withFileTypes: true }).catch(() => null);
+    // Streamed: runs/ holds a few files per run, too many to list at once.
+    const entries = await opendir(join(out.dir, rel), { bufferSize: 256 }).catch(() => null);
     if (entries === null) return false;
     let empty = true;
-    for (const e of entries) {
+    for await (const e of entries) {
       const child = `${rel}/${e.name}`;
       if (e.name.startsWith('.')) {
         empty = false;
