@@ -6,7 +6,7 @@
  * Files are small, so they are written with synchronous calls (no thread-pool round trip per file);
  * callers writing many yield to the event loop between batches.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, opendirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Dir } from 'node:fs';
 import { opendir, readdir, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -24,10 +24,36 @@ export type Output = {
   readonly madeDirs: Set<string>;
   /** When this pass began (ms since the epoch): files changed since were written by someone else. */
   readonly startedAt: number;
+  /**
+   * Directories (relative) that were missing or empty when this pass began: a file in one exists
+   * only if this pass wrote it, so writing it needs no look at the old file (a full regeneration
+   * into an empty report dir makes no stat call per run). A file another writer puts there meanwhile
+   * is replaced or kept as removeUnproduced would.
+   */
+  readonly freshDirs: Set<string>;
 };
 
 export function newOutput(dir: string): Output {
-  return { dir, written: [], removed: [], produced: new Set(), madeDirs: new Set(), startedAt: Date.now() };
+  return { dir, written: [], removed: [], produced: new Set(), madeDirs: new Set(), startedAt: Date.now(), freshDirs: new Set() };
+}
+
+/** Records `dirRel` as fresh (see Output.freshDirs) if it is missing or empty now. */
+export function markIfFresh(out: Output, dirRel: string): void {
+  let d: Dir | null = null;
+  try {
+    d = opendirSync(join(out.dir, checked(dirRel)));
+    if (d.readSync() === null) out.freshDirs.add(dirRel);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') out.freshDirs.add(dirRel);
+  } finally {
+    d?.closeSync();
+  }
+}
+
+/** Whether `rel` may exist without this pass having written it. */
+function mayExist(out: Output, rel: string): boolean {
+  const slash = rel.lastIndexOf('/');
+  return !(slash > 0 && out.freshDirs.has(rel.slice(0, slash)) && !out.produced.has(rel));
 }
 
 function checked(rel: string): string {
@@ -51,13 +77,14 @@ function hasContent(path: string, content: string): boolean {
 /** Writes `content` to `rel` unless it already has exactly that content. */
 export function putSync(out: Output, rel: string, content: string): void {
   const path = join(out.dir, checked(rel));
+  const fresh = !mayExist(out, rel);
   out.produced.add(rel);
   const parent = dirname(path);
   if (!out.madeDirs.has(parent)) {
     mkdirSync(parent, { recursive: true });
     out.madeDirs.add(parent);
   }
-  if (hasContent(path, content)) return;
+  if (!fresh && hasContent(path, content)) return;
   const tmp = join(parent, `.tmp-${process.pid}-${(tmpCounter++).toString(36)}`);
   try {
     try {
@@ -88,8 +115,8 @@ export async function put(out: Output, rel: string, content: string): Promise<vo
 /** Removes `rel` if it exists. */
 export function dropSync(out: Output, rel: string): void {
   const path = join(out.dir, checked(rel));
-  // (a missing file, the usual case, costs no exception)
-  if (statSync(path, { throwIfNoEntry: false }) === undefined) return;
+  // (a missing file, the usual case, costs no exception, and in a fresh directory no call at all)
+  if (!mayExist(out, rel) || statSync(path, { throwIfNoEntry: false }) === undefined) return;
   try {
     unlinkSync(path);
     out.removed.push(rel);

@@ -12,7 +12,7 @@ import { runView } from './page-views.ts';
 import { agreementView } from './agreement-view.ts';
 import { runAttestationPath, runLogPath } from '../../model/run-page.ts';
 import { loadTemplates, STYLESHEET } from './templates.ts';
-import { drop, newOutput, put, removeUnproduced } from './output-dir.ts';
+import { drop, markIfFresh, newOutput, put, removeUnproduced } from './output-dir.ts';
 import { href, repoPagePath, runPagePath } from './paths.ts';
 import { displayTime } from './display.ts';
 import type { ReportInfo } from './report-info.ts';
@@ -222,6 +222,7 @@ function stats(s: Site): WriteStats {
 export async function writeReports(db: DatabaseSync, reportDir: string, info: ReportInfo): Promise<WriteStats> {
   const s = await site(db, reportDir, info);
   forgetIndexRows(db, null);
+  markIfFresh(s.out, 'runs');
   let after = 0;
   for (;;) {
     const batch = runIdsAfterRowid(db, after, BATCH, s.includePrivate);
