@@ -25,6 +25,7 @@ const DirtyRow = z.object({
   present: z.number().int(),
 });
 const Repo = z.object({ repo: z.string() });
+const Value = z.object({ value: z.string() });
 const Gen = z.object({ gen: z.number().int().nullable() });
 
 /** The oldest `limit` runs waiting for their pages. */
@@ -72,4 +73,9 @@ export function clearDirty(db: DatabaseSync, runs: readonly Pick<DirtyRun, 'id' 
 /** Clears every change up to `gen` (after a full regeneration that began after it). */
 export function clearDirtyThrough(db: DatabaseSync, gen: number): void {
   stmt(db, 'DELETE FROM report_dirty WHERE gen <= ?').run(gen);
+}
+
+/** This database's random id (migration 4): pages made from another database are not up to date. */
+export function databaseId(db: DatabaseSync): string {
+  return Value.parse(stmt(db, `SELECT value FROM report_meta WHERE key = 'database_id'`).get()).value;
 }

@@ -7,7 +7,9 @@
  * - `report_dirty`: runs created, changed or deleted whose pages the reporter has not yet written
  *   (it clears them once written), so pages lost to a crash between SQLite and the page write are
  *   written at the next start without a full regeneration. `gen` only grows: a run changed again
- *   while its pages were being written gets a new gen, and is not cleared by that write.
+ *   while its pages were being written gets a new gen, and is not cleared by that write;
+ * - `report_meta`: this database's random id, part of the report's fingerprint, so that pages
+ *   made from another database (one deleted and created anew) are regenerated.
  * Kept apart from migrations.ts for its size; never edit it once released.
  */
 
@@ -90,6 +92,12 @@ CREATE TABLE report_dirty (
   branch_seq INTEGER,
   patch_seq  INTEGER
 ) STRICT;
+
+CREATE TABLE report_meta (
+  key   TEXT PRIMARY KEY NOT NULL,
+  value TEXT NOT NULL
+) STRICT;
+INSERT INTO report_meta (key, value) VALUES ('database_id', lower(hex(randomblob(16))));
 
 CREATE TRIGGER runs_report_insert AFTER INSERT ON runs BEGIN
   ${scopesAdd('NEW')}

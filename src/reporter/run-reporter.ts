@@ -19,7 +19,7 @@ import type { CommitAgreement, ReportInfo } from './pages/report-info.ts';
 import { writeReportChanges, writeReports, type ReportChanges } from './pages/report-writer.ts';
 import { optimizeDb } from '../db/open-db.ts';
 import { pruneRuns } from '../db/retention.ts';
-import { clearDirty, clearDirtyThrough, dirtyRepos, dirtyRuns, lastDirtyGen, type DirtyRun } from '../db/report-dirty.ts';
+import { clearDirty, clearDirtyThrough, databaseId, dirtyRepos, dirtyRuns, lastDirtyGen, type DirtyRun } from '../db/report-dirty.ts';
 import { repoSummaries } from '../db/report-queries.ts';
 import { recordFingerprint, recordedFingerprint, reportFingerprint, reportLooksComplete } from './pages/report-fingerprint.ts';
 import { backoffDelay } from '../util/backoff.ts';
@@ -296,7 +296,11 @@ export class Reporter {
   }
 
   #fingerprint(): Promise<string> {
-    return reportFingerprint(this.#deps.version, { reportPrivate: this.#deps.reportPrivate === true, settings: this.#deps.pageSettings ?? null });
+    return reportFingerprint(this.#deps.version, {
+      database: databaseId(this.#deps.db),
+      reportPrivate: this.#deps.reportPrivate === true,
+      settings: this.#deps.pageSettings ?? null,
+    });
   }
 
   async #catchUp(): Promise<void> {

@@ -171,6 +171,29 @@ describe('reporter start', () => {
     assert.equal(existsSync(join(reportDir, `repos/${B}/index.html`)), true);
   });
 
+  test('pages made from another database (one deleted and created anew) are regenerated', async () => {
+    const deps = { version: '0.2.0', pageSettings: { jobCobs: true } };
+    const other = openDb(join(dir, 'other.sqlite'));
+    const logs: string[] = [];
+    const reporter = new Reporter({
+      db: other, redis, keys, log: pino({ level: 'info' }, { write: (s: string) => void logs.push(s) }), reportDir, version: '0.2.0',
+      liveStatus: async () => ({ queueLength: 0, queues: [], workers: [] }), indexIntervalMs: 0, pageSettings: deps.pageSettings,
+    });
+    try {
+      await reporter.startPages();
+    } finally {
+      await reporter.close();
+      other.close();
+    }
+    assert.ok(said(logs, 'report regenerated'));
+    assert.equal(existsSync(join(reportDir, 'runs/main-00.html')), false, 'no page shows a run the database does not have');
+    await withReporter(deps, async (r, l) => {
+      await r.startPages();
+      assert.ok(said(l, 'report regenerated'));
+    });
+    assert.equal(existsSync(join(reportDir, 'runs/main-00.html')), true);
+  });
+
   test('runs written to SQLite whose pages a crash left unwritten get them at the next start, and only their pages', async () => {
     const deps = { version: '0.2.0', pageSettings: { jobCobs: true } };
     await age();
