@@ -27,6 +27,8 @@ export type ExecuteDeps = {
   finish: (u: RunUpdate & { result: RunResult }) => Promise<void>;
   killGraceMs?: number;
   logLimitBytes?: number;
+  /** Appends lines to the run's job log in one call (instead of job.log per line). */
+  appendJobLog?: (lines: readonly string[]) => Promise<unknown>;
 };
 
 /** Environment variables adapters never see: they carry cibq's own credentials. */
@@ -61,7 +63,7 @@ export async function executeRun(
   const runLog = new RunLog({
     secrets: Object.values(adapter.sensitiveEnv),
     limitBytes: deps.logLimitBytes ?? deps.config.logLimitBytes,
-    job,
+    job: deps.appendJobLog ? { log: (line: string) => job.log(line), append: deps.appendJobLog } : job,
     log,
     publish: (text) => deps.publish({ ...base, state: live, at: new Date().toISOString(), log: text }),
   });

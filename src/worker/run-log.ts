@@ -3,7 +3,8 @@
  * included), kept bounded (head + marker + tail, `log_limit`), and streamed
  * - line by line to the BullMQ job log (batched every `jobLogEveryMs`; bounded the same way: the
  *   first half of the limit as it comes, then a marker and the last lines at the end), and
- * - as the log so far to the reporter through `publish`, at most once per `publishEveryMs`.
+ * - as the log so far to the reporter through `publish`, at most once per `publishEveryMs` (less
+ *   often once the log is large: see LIVE_BYTES_PER_SECOND).
  * `finish()` releases what the redactor held back and returns the final log for the `finished` update.
  */
 import type { Logger } from 'pino';
@@ -12,8 +13,11 @@ import { makeRedactor, secretForms, StreamRedactor, type Redactor } from './reda
 import { errorMessage } from '../util/coerce-error.ts';
 import { takeLines } from '../util/lines.ts';
 
-/** The part of a BullMQ job RunLog uses. */
-export type JobLogSink = { log(line: string): Promise<unknown> };
+/**
+ * Where job log lines go: a BullMQ job's `log(line)` (one round trip per line), or better
+ * `append(lines)`, one call for a whole batch (queue/job-log.ts).
+ */
+export type JobLogSink = { log(line: string): Promise<unknown>; append?: (lines: readonly string[]) => Promise<unknown> };
 
 export type RunLogOptions = {
   /** Values of the adapter's sensitive_env. */
@@ -30,6 +34,18 @@ export type RunLogOptions = {
 /** A stderr "line" without a newline is cut into job log lines of at most this many characters. */
 const MAX_LINE = 16 * 1024;
 
+/**
+ * Lines waiting for the next job log flush are sorted into head and tail as soon as they pass
+ * this many bytes: a flood of stderr between two flushes costs at most this much memory.
+ */
+const QUEUED_BYTES = 64 * 1024;
+
+/**
+ * A live update carries the whole log so far: once it is large, updates come less often, so
+ * live logs cost each run at most about this many bytes per second through Redis and SQLite.
+ */
+const LIVE_BYTES_PER_SECOND = 64 * 1024;
+
 export class RunLog {
   /** Redacts any other text derived from adapter output (reasons, log fields). */
   readonly redact: Redactor;
@@ -41,6 +57,7 @@ export class RunLog {
   // job log
   #partial = '';
   #queued: string[] = [];
+  #queuedBytes = 0;
   #sentBytes = 0;
   readonly #headBudget: number;
   readonly #tailBudget: number;
@@ -107,7 +124,11 @@ export class RunLog {
       parts.push(this.#partial.slice(0, MAX_LINE));
       this.#partial = this.#partial.slice(MAX_LINE);
     }
-    this.#queued.push(...parts);
+    for (const part of parts) {
+      this.#queued.push(part);
+      this.#queuedBytes += part.length + 1;
+    }
+    if (this.#queuedBytes > QUEUED_BYTES) this.#flushJobLog();
     if (this.#finished) return;
     this.#jobTimer ??= setTimeout(() => {
       this.#jobTimer = null;
@@ -136,6 +157,7 @@ export class RunLog {
       }
     }
     this.#queued = [];
+    this.#queuedBytes = 0;
     if (this.#finished && this.#droppedBytes === 0) send.push(...this.#tailLines.splice(0));
     this.#send(send);
   }
@@ -145,7 +167,8 @@ export class RunLog {
     const job = this.#opts.job;
     this.#jobChain = this.#jobChain.then(async () => {
       try {
-        for (const line of lines) await job.log(line);
+        if (job.append) await job.append(lines);
+        else for (const line of lines) await job.log(line);
       } catch (err) {
         this.#opts.log.warn({ err: { message: errorMessage(err) } }, 'could not append to the job log');
       }
@@ -154,7 +177,8 @@ export class RunLog {
 
   #schedulePublish(): void {
     if (this.#publishTimer !== null || this.#finished) return;
-    const wait = Math.max(0, this.#lastPublish + this.#publishEveryMs - Date.now());
+    const every = Math.max(this.#publishEveryMs, (this.#buffer.keptBytes / LIVE_BYTES_PER_SECOND) * 1000);
+    const wait = Math.max(0, this.#lastPublish + every - Date.now());
     this.#publishTimer = setTimeout(() => {
       this.#publishTimer = null;
       void this.#publishNow();

@@ -14,11 +14,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { coerceError } from '../util/coerce-error.ts';
 import type { Keys } from '../queue/redis.ts';
-import { finalResult, pendingCancels, publishFinal } from '../queue/run-control.ts';
+import { publishFinal, runStartState } from '../queue/run-control.ts';
 import { RunJobData } from '../queue/run-job.ts';
 import { RunQueues } from '../queue/run-queues.ts';
 import { RunSubject, type RunResult, type RunUpdate } from '../model/run.ts';
 import { publishRunUpdate } from '../queue/run-updates.ts';
+import { appendJobLog } from '../queue/job-log.ts';
 import { waitForReplica } from '../queue/replica-wait.ts';
 import type { WorkerInfo } from '../queue/worker-registry.ts';
 import { formatDuration } from '../config/duration.ts';
@@ -286,13 +287,12 @@ export class RunWorker {
   }
 
   async #run(job: Job, subject: RunSubject, trigger: RunJobData['trigger'], attempt: Attempt): Promise<{ result: string }> {
-    const done = await finalResult(this.#deps.redis, this.#deps.keys, subject.id);
+    const { final: done, cancel: why } = await runStartState(this.#deps.redis, this.#deps.keys, subject.id);
     if (done !== null) {
       this.#log.info({ runId: subject.id, result: done }, 'run already has a final result; not running it again');
       return { result: done };
     }
-    const why = (await pendingCancels(this.#deps.redis, this.#deps.keys, [subject.id])).get(subject.id);
-    if (why !== undefined) attempt.controller.abort(why);
+    if (why !== null) attempt.controller.abort(why);
     const outcome = await executeRun(
       {
         config: this.#deps.config,
@@ -304,6 +304,7 @@ export class RunWorker {
         finish: (u) => this.#finish(attempt, u),
         ...(this.#deps.killGraceMs !== undefined ? { killGraceMs: this.#deps.killGraceMs } : {}),
         ...(this.#deps.logLimitBytes !== undefined ? { logLimitBytes: this.#deps.logLimitBytes } : {}),
+        appendJobLog: (lines) => appendJobLog(this.#deps.redis, this.#deps.keys, subject.adapter, job.id ?? subject.id, lines),
       },
       job,
       subject,
