@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { LogBuffer, omittedMarker } from './log-buffer.ts';
+import type { LogGate } from './log-gate.ts';
 import { makeRedactor, secretForms, StreamRedactor, type Redactor } from './redact.ts';
 import { errorMessage } from '../util/coerce-error.ts';
 import { takeLines } from '../util/lines.ts';
@@ -29,6 +30,8 @@ export type RunLogOptions = {
   log: Logger;
   publishEveryMs?: number;
   jobLogEveryMs?: number;
+  /** Lets one large live update through at a time across the worker's runs. */
+  gate?: LogGate;
 };
 
 /** A stderr "line" without a newline is cut into job log lines of at most this many characters. */
@@ -62,6 +65,8 @@ export class RunLog {
   readonly #headBudget: number;
   readonly #tailBudget: number;
   #tailLines: string[] = [];
+  /** Lines before this index in #tailLines were dropped. */
+  #tailStart = 0;
   #tailBytes = 0;
   #droppedBytes = 0;
   #jobChain: Promise<void> = Promise.resolve();
@@ -96,8 +101,19 @@ export class RunLog {
     this.#add(this.#stream.push(chunk));
   }
 
+  /** Bytes of log kept so far (about the length of `text`). */
+  get keptBytes(): number {
+    return this.#buffer.keptBytes;
+  }
+
   /** Stops streaming, writes what is left to the job log, and returns the final log. */
   async finish(): Promise<string> {
+    await this.close();
+    return this.#buffer.toString();
+  }
+
+  /** Stops streaming and writes what is left to the job log; `text` is then the final log. */
+  async close(): Promise<void> {
     if (!this.#finished) {
       this.#add(this.#stream.end());
       this.#finished = true;
@@ -106,13 +122,11 @@ export class RunLog {
       for (const t of [this.#jobTimer, this.#publishTimer]) if (t) clearTimeout(t);
       this.#flushJobLog();
       if (this.#droppedBytes > 0) {
-        this.#send([omittedMarker(this.#droppedBytes).trim(), ...this.#tailLines]);
-        this.#tailLines = [];
+        this.#send([omittedMarker(this.#droppedBytes).trim(), ...this.#takeTail()]);
       }
     }
     await this.#jobChain;
     await this.#inflight;
-    return this.#buffer.toString();
   }
 
   #add(text: string): void {
@@ -150,16 +164,30 @@ export class RunLog {
       }
       this.#tailLines.push(line);
       this.#tailBytes += bytes;
-      while (this.#tailBytes > this.#tailBudget && this.#tailLines.length > 0) {
-        const dropped = Buffer.byteLength(this.#tailLines.shift()!) + 1;
+      while (this.#tailBytes > this.#tailBudget && this.#tailStart < this.#tailLines.length) {
+        const dropped = Buffer.byteLength(this.#tailLines[this.#tailStart]!) + 1;
+        this.#tailLines[this.#tailStart++] = '';
         this.#tailBytes -= dropped;
         this.#droppedBytes += dropped;
       }
     }
+    // Lines dropped from the front are cut off in bulk (Array#shift per line is O(lines kept)).
+    if (this.#tailStart > 1024 && this.#tailStart * 2 > this.#tailLines.length) {
+      this.#tailLines = this.#tailLines.slice(this.#tailStart);
+      this.#tailStart = 0;
+    }
     this.#queued = [];
     this.#queuedBytes = 0;
-    if (this.#finished && this.#droppedBytes === 0) send.push(...this.#tailLines.splice(0));
+    if (this.#finished && this.#droppedBytes === 0) send.push(...this.#takeTail());
     this.#send(send);
+  }
+
+  #takeTail(): string[] {
+    const lines = this.#tailLines.slice(this.#tailStart);
+    this.#tailLines = [];
+    this.#tailStart = 0;
+    this.#tailBytes = 0;
+    return lines;
   }
 
   #send(lines: string[]): void {
@@ -194,8 +222,8 @@ export class RunLog {
     }
     this.#dirty = false;
     this.#lastPublish = Date.now();
-    this.#inflight = this.#opts
-      .publish(this.#buffer.toString())
+    const publish = (): Promise<void> => this.#opts.publish(this.#buffer.toString());
+    this.#inflight = (this.#opts.gate ? this.#opts.gate.pass(this.#buffer.keptBytes, publish) : publish())
       .catch((err: unknown) => this.#opts.log.warn({ err: { message: errorMessage(err) } }, 'could not publish the log so far'))
       .finally(() => {
         this.#inflight = null;

@@ -26,6 +26,7 @@ import { formatDuration } from '../config/duration.ts';
 import { GroupWatchdog } from './group-watchdog.ts';
 import type { Attempt } from './attempt.ts';
 import { executeRun } from './execute-run.ts';
+import { LogGate } from './log-gate.ts';
 import { makeRedactor } from './redact.ts';
 import { Semaphore } from './semaphore.ts';
 import { WorkerControl } from './worker-control.ts';
@@ -73,6 +74,7 @@ export class RunWorker {
   readonly #queues: RunQueues;
   readonly #control: WorkerControl;
   readonly #startedAt = new Date().toISOString();
+  readonly #logGate = new LogGate();
   /**
    * `starting` until the adapter caps are set, `running` while the BullMQ workers fetch runs,
    * `draining` from the first stop until every run has ended, then `stopped`. Never moves back.
@@ -304,6 +306,7 @@ export class RunWorker {
         finish: (u) => this.#finish(attempt, u),
         ...(this.#deps.killGraceMs !== undefined ? { killGraceMs: this.#deps.killGraceMs } : {}),
         ...(this.#deps.logLimitBytes !== undefined ? { logLimitBytes: this.#deps.logLimitBytes } : {}),
+        logGate: this.#logGate,
         appendJobLog: (lines) => appendJobLog(this.#deps.redis, this.#deps.keys, subject.adapter, job.id ?? subject.id, lines),
       },
       job,
