@@ -31,6 +31,8 @@ import { makeRedactor } from './redact.ts';
 import { Semaphore } from './semaphore.ts';
 import { WorkerControl } from './worker-control.ts';
 
+const HOST = os.hostname();
+
 export type WorkerDeps = {
   config: Config;
   log: Logger;
@@ -156,7 +158,9 @@ export class RunWorker {
 
   /** Fetch runs only while a slot is free: pause every queue's worker when none is, resume when one frees. */
   #syncFetching(): void {
-    if (this.#state !== 'running') return;
+    // One queue's worker never takes more runs than its concurrency, which is at most the slots:
+    // pausing it would only stop and restart its stalled checker on every run.
+    if (this.#state !== 'running' || this.#workers.length <= 1) return;
     const full = this.#slots.available === 0;
     for (const w of this.#workers) {
       if (full && !w.isPaused()) w.pause(true).catch((e: unknown) => this.#log.debug({ err: coerceError(e) }, 'pausing a queue'));
@@ -169,7 +173,7 @@ export class RunWorker {
     const now = new Date().toISOString();
     return {
       name: this.name,
-      host: os.hostname(),
+      host: HOST,
       pid: process.pid,
       adapters: [...this.adapters],
       concurrency: this.#concurrency,
