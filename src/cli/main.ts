@@ -3,24 +3,8 @@
  * configuration errors exit 2 with a message that names the problem; faults exit 1.
  */
 import { realpathSync } from 'node:fs';
-import { producerMain } from '../producer/main.ts';
-import { publisherMain } from '../publisher/main.ts';
-import { reporterMain } from '../reporter/main.ts';
 import { NodeKeyError } from '../signing/node-signer.ts';
 import { ConfigError, UsageError, issueText } from '../util/errors.ts';
-import { workerMain } from '../worker/main.ts';
-import { cancelMain } from './commands/cancel.ts';
-import { configMain } from './commands/config-check.ts';
-import { dashboardMain } from '../dashboard/main.ts';
-import { eventMain } from './commands/event.ts';
-import { jobsMain } from './commands/jobs.ts';
-import { verifyMain } from './commands/verify.ts';
-import { queueMain } from './commands/queue.ts';
-import { reportMain } from './commands/report.ts';
-import { runsMain } from './commands/runs.ts';
-import { triggerMain } from './commands/trigger.ts';
-import { upMain } from './commands/up.ts';
-import { workersMain } from './commands/workers.ts';
 import { defaultContext, type CommandContext } from '../bootstrap/context.ts';
 
 export const HELP = `Usage: cibq <command> [options]
@@ -49,23 +33,26 @@ Tools:
 
 Every command takes --config FILE (or env CIBQ_CONFIG; default ./cibq.yaml) and --help.`;
 
-const COMMANDS: Record<string, (ctx: CommandContext) => Promise<number>> = {
-  producer: producerMain,
-  worker: workerMain,
-  reporter: reporterMain,
-  dashboard: dashboardMain,
-  publisher: publisherMain,
-  up: upMain,
-  config: configMain,
-  trigger: triggerMain,
-  runs: runsMain,
-  cancel: cancelMain,
-  workers: workersMain,
-  queue: queueMain,
-  event: eventMain,
-  report: reportMain,
-  jobs: jobsMain,
-  verify: verifyMain,
+type Command = (ctx: CommandContext) => Promise<number>;
+
+/** Each command's module is loaded only when it runs: `cibq up` does not carry the dashboard, a tool not the processes. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  producer: async () => (await import('../producer/main.ts')).producerMain,
+  worker: async () => (await import('../worker/main.ts')).workerMain,
+  reporter: async () => (await import('../reporter/main.ts')).reporterMain,
+  dashboard: async () => (await import('../dashboard/main.ts')).dashboardMain,
+  publisher: async () => (await import('../publisher/main.ts')).publisherMain,
+  up: async () => (await import('./commands/up.ts')).upMain,
+  config: async () => (await import('./commands/config-check.ts')).configMain,
+  trigger: async () => (await import('./commands/trigger.ts')).triggerMain,
+  runs: async () => (await import('./commands/runs.ts')).runsMain,
+  cancel: async () => (await import('./commands/cancel.ts')).cancelMain,
+  workers: async () => (await import('./commands/workers.ts')).workersMain,
+  queue: async () => (await import('./commands/queue.ts')).queueMain,
+  event: async () => (await import('./commands/event.ts')).eventMain,
+  report: async () => (await import('./commands/report.ts')).reportMain,
+  jobs: async () => (await import('./commands/jobs.ts')).jobsMain,
+  verify: async () => (await import('./commands/verify.ts')).verifyMain,
 };
 
 export async function main(ctx: CommandContext): Promise<number> {
@@ -81,7 +68,7 @@ export async function main(ctx: CommandContext): Promise<number> {
   const command = COMMANDS[name];
   try {
     if (!command) throw new UsageError(`unknown command "${name}"`);
-    return await command({ ...ctx, argv: rest });
+    return await (await command())({ ...ctx, argv: rest });
   } catch (e) {
     if (e instanceof UsageError) {
       ctx.stderr.write(`cibq: ${e.message}\nRun 'cibq ${command ? `${name} ` : ''}--help' for usage.\n`);
