@@ -168,3 +168,21 @@ export function applyUpdate(db: DatabaseSync, u: RunUpdate): boolean {
     throw e;
   }
 }
+
+/**
+ * Applies a batch of updates in one transaction (one commit, one WAL sync for the batch); returns
+ * true when any stored run changed. All or nothing: on a fault none of them is kept.
+ */
+export function applyUpdates(db: DatabaseSync, updates: readonly RunUpdate[]): boolean {
+  if (updates.length === 0) return false;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    let changed = false;
+    for (const u of updates) if (applyUpdate(db, u)) changed = true;
+    db.exec('COMMIT');
+    return changed;
+  } catch (e) {
+    db.exec('ROLLBACK');
+    throw e;
+  }
+}

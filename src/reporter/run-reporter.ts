@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { coerceError } from '../util/coerce-error.ts';
 import type { Keys } from '../queue/redis.ts';
 import { RunUpdateReader } from '../queue/run-updates.ts';
-import { applyUpdate } from '../db/apply-update.ts';
+import { applyUpdates } from '../db/apply-update.ts';
 import type { LiveStatus } from './live-status.ts';
 import type { CommitAgreement, ReportInfo } from './pages/report-info.ts';
 import { writeReportChanges, writeReports, type ReportChanges } from './pages/report-writer.ts';
@@ -23,6 +23,17 @@ import { clearDirty, clearDirtyThrough, databaseId, dirtyRepos, dirtyRuns, lastD
 import { repoSummaries } from '../db/report-queries.ts';
 import { recordFingerprint, recordedFingerprint, reportFingerprint, reportLooksComplete } from './pages/report-fingerprint.ts';
 import { backoffDelay } from '../util/backoff.ts';
+
+/** At most this many updates per read; fewer while they carry large logs (READ_BYTES a batch). */
+const READ_COUNT_MAX = 200;
+const READ_BYTES = 4 * 1024 * 1024;
+
+/** The next read's count: halved after a batch over READ_BYTES, doubled back after a small one. */
+export function nextReadCount(count: number, bytes: number): number {
+  if (bytes > READ_BYTES) return Math.max(1, Math.floor(count / 2));
+  if (bytes < READ_BYTES / 4) return Math.min(READ_COUNT_MAX, count * 2);
+  return count;
+}
 
 /** How long to wait before writing pages again after writing them failed. */
 const RETRY_MS = 5000;
@@ -117,16 +128,17 @@ export class Reporter {
   async #run(): Promise<void> {
     let failures = 0;
     let groupReady = false;
+    let count = READ_COUNT_MAX;
     while (!this.#stopping) {
       try {
         if (!groupReady) {
           await this.#reader.ensureGroup();
           groupReady = true;
         }
-        const batch = await this.#reader.read(500);
-        let changed = false;
-        // Each change also marks its run in report_dirty (a trigger): the pages to write.
-        for (const u of batch.updates) if (applyUpdate(this.#deps.db, u)) changed = true;
+        const batch = await this.#reader.read(500, count);
+        count = nextReadCount(count, batch.bytes);
+        // One transaction per batch. Each change also marks its run in report_dirty (a trigger): the pages to write.
+        const changed = applyUpdates(this.#deps.db, batch.updates);
         await this.#reader.ack(batch.ids);
         this.#applied += batch.updates.length;
         if (batch.ids.length > 0) this.#notify();
