@@ -110,7 +110,15 @@ const COLUMNS = Object.keys(RunRow.shape) as (keyof RunRow)[];
 const INSERTED = [...COLUMNS, 'repo_seq', 'branch_seq', 'patch_seq'];
 const INSERT_SQL = `INSERT INTO runs (${INSERTED.join(', ')}) VALUES (${INSERTED.map(() => '?').join(', ')})`;
 const UPDATED = COLUMNS.filter((c) => c !== 'id');
-const UPDATE_SQL = `UPDATE runs SET ${UPDATED.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`;
+
+/**
+ * An UPDATE of only the columns that changed: SQLite maintains an index only when the statement
+ * sets one of its columns, and `runs` has a dozen indexes that most updates (a log growing, a
+ * state moving on) leave alone. One statement per set of columns, prepared once.
+ */
+function updateSql(columns: readonly string[]): string {
+  return `UPDATE runs SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`;
+}
 
 const NextSeq = z.object({ n: z.number().int().nullable() });
 
@@ -119,8 +127,8 @@ function nextSeq(db: DatabaseSync, sql: string, ...params: string[]): number {
   return (NextSeq.parse(stmt(db, sql).get(...params)).n ?? 0) + 1;
 }
 
-function writeRow(db: DatabaseSync, row: RunRow, insert: boolean): void {
-  if (insert) {
+function writeRow(db: DatabaseSync, row: RunRow, before: RunRow | null): void {
+  if (before === null) {
     const branch = branchOf(row);
     const seqs = {
       repo_seq: nextSeq(db, 'SELECT MAX(repo_seq) AS n FROM runs WHERE repo = ?', row.repo),
@@ -140,10 +148,9 @@ function writeRow(db: DatabaseSync, row: RunRow, insert: boolean): void {
       seqs.patch_seq,
     );
   } else {
-    stmt(db, UPDATE_SQL).run(
-      ...UPDATED.map((c) => row[c]),
-      row.id,
-    );
+    const changed = UPDATED.filter((c) => row[c] !== before[c]);
+    if (changed.length === 0) return;
+    stmt(db, updateSql(changed)).run(...changed.map((c) => row[c]), row.id);
   }
 }
 
@@ -159,7 +166,7 @@ export function applyUpdate(db: DatabaseSync, u: RunUpdate): boolean {
     if (changed) {
       const at = iso(u.at);
       next.updated_at = at > cur.updated_at ? at : cur.updated_at;
-      writeRow(db, next, existing === null);
+      writeRow(db, next, existing);
     }
     db.exec(nested ? 'RELEASE apply_update' : 'COMMIT');
     return changed;
