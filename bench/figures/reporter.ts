@@ -66,6 +66,12 @@ export async function reporterFigures(w: World, o: ReporterOptions, log: (s: str
   db = openDb(cfg.db);
   const info = () => ({ version: '0.1.0', queueLength: 0, now: new Date(), queues: [{ adapter: 'bench', waiting: 0, running: 1 }], workers: [] });
   const s = spreadSubject(o.runs, o.repos);
+  // A running reporter has compiled its templates and prepared its queries long before a run comes
+  // in (it refreshes index.html every 30 s): the same pass once here, so the figure measures the
+  // recording, not this bench process's warm-up (kept apart as coldMs).
+  t0 = performance.now();
+  await writeReportChanges(db, cfg.reportDir, info(), {});
+  const coldMs = performance.now() - t0;
   t0 = performance.now();
   applyUpdate(db, { subject: s, state: 'queued', at: s.queued_at, attempts: 0 });
   const queued = await writeReportChanges(db, cfg.reportDir, info(), { runIds: [s.id] });
@@ -92,6 +98,7 @@ export async function reporterFigures(w: World, o: ReporterOptions, log: (s: str
         value: `${fmt(recordMs, 1)} ms, ${fmt(recordBytes / 1024)} KB (${fmt(share * 100, 3)}%)`,
         met: recordMs <= 50 && share <= 0.01,
         data: {
+          coldMs,
           queuedMs,
           queuedBytes,
           queuedFiles: queued.written.length,

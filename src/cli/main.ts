@@ -37,7 +37,8 @@ type Command = (ctx: CommandContext) => Promise<number>;
 
 /**
  * Each command's module is loaded only when it runs: a producer does not carry the reporter's
- * templates, the dashboard's HTTP server or the worker's adapter runner in its memory.
+ * templates, the dashboard's HTTP server or the worker's adapter runner in its memory, and `cibq up`
+ * does not carry the dashboard.
  */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   producer: async () => (await import('../producer/main.ts')).producerMain,

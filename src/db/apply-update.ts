@@ -17,6 +17,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
 import { stateRank, type RunUpdate } from '../model/run.ts';
 import { branchOf, getRunRow, RunRow } from './runs.ts';
+import { stmt } from './statements.ts';
 
 /** Normalizes an ISO 8601 time so that text order is time order in SQLite. */
 function iso(s: string): string {
@@ -106,15 +107,28 @@ function sameRow(a: RunRow, b: RunRow): boolean {
 
 const COLUMNS = Object.keys(RunRow.shape) as (keyof RunRow)[];
 
+const INSERTED = [...COLUMNS, 'repo_seq', 'branch_seq', 'patch_seq'];
+const INSERT_SQL = `INSERT INTO runs (${INSERTED.join(', ')}) VALUES (${INSERTED.map(() => '?').join(', ')})`;
+const UPDATED = COLUMNS.filter((c) => c !== 'id');
+
+/**
+ * An UPDATE of only the columns that changed: SQLite maintains an index only when the statement
+ * sets one of its columns, and `runs` has a dozen indexes that most updates (a log growing, a
+ * state moving on) leave alone. One statement per set of columns, prepared once.
+ */
+function updateSql(columns: readonly string[]): string {
+  return `UPDATE runs SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`;
+}
+
 const NextSeq = z.object({ n: z.number().int().nullable() });
 
 /** The next free run number in a repository, branch or patch (1 for the first): see migration 3. */
 function nextSeq(db: DatabaseSync, sql: string, ...params: string[]): number {
-  return (NextSeq.parse(db.prepare(sql).get(...params)).n ?? 0) + 1;
+  return (NextSeq.parse(stmt(db, sql).get(...params)).n ?? 0) + 1;
 }
 
-function writeRow(db: DatabaseSync, row: RunRow, insert: boolean): void {
-  if (insert) {
+function writeRow(db: DatabaseSync, row: RunRow, before: RunRow | null): void {
+  if (before === null) {
     const branch = branchOf(row);
     const seqs = {
       repo_seq: nextSeq(db, 'SELECT MAX(repo_seq) AS n FROM runs WHERE repo = ?', row.repo),
@@ -127,19 +141,16 @@ function writeRow(db: DatabaseSync, row: RunRow, insert: boolean): void {
           ? null
           : nextSeq(db, 'SELECT MAX(patch_seq) AS n FROM runs WHERE repo = ? AND patch = ?', row.repo, row.patch),
     };
-    const columns = [...COLUMNS, 'repo_seq', 'branch_seq', 'patch_seq'];
-    db.prepare(`INSERT INTO runs (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(
+    stmt(db, INSERT_SQL).run(
       ...COLUMNS.map((c) => row[c]),
       seqs.repo_seq,
       seqs.branch_seq,
       seqs.patch_seq,
     );
   } else {
-    const sets = COLUMNS.filter((c) => c !== 'id');
-    db.prepare(`UPDATE runs SET ${sets.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(
-      ...sets.map((c) => row[c]),
-      row.id,
-    );
+    const changed = UPDATED.filter((c) => row[c] !== before[c]);
+    if (changed.length === 0) return;
+    stmt(db, updateSql(changed)).run(...changed.map((c) => row[c]), row.id);
   }
 }
 
@@ -155,12 +166,30 @@ export function applyUpdate(db: DatabaseSync, u: RunUpdate): boolean {
     if (changed) {
       const at = iso(u.at);
       next.updated_at = at > cur.updated_at ? at : cur.updated_at;
-      writeRow(db, next, existing === null);
+      writeRow(db, next, existing);
     }
     db.exec(nested ? 'RELEASE apply_update' : 'COMMIT');
     return changed;
   } catch (e) {
     db.exec(nested ? 'ROLLBACK TO apply_update; RELEASE apply_update' : 'ROLLBACK');
+    throw e;
+  }
+}
+
+/**
+ * Applies a batch of updates in one transaction (one commit, one WAL sync for the batch); returns
+ * true when any stored run changed. All or nothing: on a fault none of them is kept.
+ */
+export function applyUpdates(db: DatabaseSync, updates: readonly RunUpdate[]): boolean {
+  if (updates.length === 0) return false;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    let changed = false;
+    for (const u of updates) if (applyUpdate(db, u)) changed = true;
+    db.exec('COMMIT');
+    return changed;
+  } catch (e) {
+    db.exec('ROLLBACK');
     throw e;
   }
 }

@@ -2,6 +2,8 @@
  * Numbered schema migrations for the reporter's SQLite database, applied in order by `migrate()`.
  * Never edit a released migration: add a new one with the next number.
  */
+import { REPORT_TABLES_SQL } from './report-tables.ts';
+
 export type Migration = Readonly<{ version: number; name: string; sql: string }>;
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -102,5 +104,10 @@ CREATE UNIQUE INDEX runs_repo_patch_seq ON runs (repo, patch, patch_seq) WHERE p
 -- \`runs list --repo NAME\`: a repository name to its ids.
 CREATE INDEX runs_repo_name ON runs (repo_name, repo);
 `,
+  },
+  {
+    version: 4,
+    name: 'report counts, scopes and pages to write, kept by triggers',
+    sql: REPORT_TABLES_SQL,
   },
 ];

@@ -1,11 +1,13 @@
 /**
- * The queries the report pages make. Each is served by an index (migrations 1–3) and reads a
- * bounded number of rows by key (no OFFSET), so writing the pages one change touches stays cheap
- * however many runs the database holds. Lists select the summary columns only, never the logs.
+ * The queries the report pages make. Each is served by an index (migrations 1–3) or by the tables
+ * triggers keep (migration 4) and reads a bounded number of rows by key (no OFFSET, no count over
+ * runs), so writing the pages one change touches stays cheap however many runs the database holds.
+ * Lists select the summary columns only, never the logs. Statements are prepared once per handle.
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { z } from 'zod';
 import { SUMMARY_COLUMNS, toRunSummary, type RunSummary } from './runs.ts';
+import { stmt } from './statements.ts';
 
 /** Which runs a list page shows: a repository, optionally narrowed to one branch or one patch. */
 export type RunScope = { repo: string; branch?: string; patch?: string };
@@ -27,9 +29,18 @@ function scopeWhere(scope: RunScope, includePrivate: boolean): { where: string; 
 
 const Count = z.object({ n: z.number().int() });
 
+/** The kind and name of a scope in `report_scopes`. */
+function scopeKey(scope: RunScope): [string, string] {
+  if (scope.branch !== undefined) return ['branch', scope.branch];
+  if (scope.patch !== undefined) return ['patch', scope.patch];
+  return ['repo', ''];
+}
+
+/** The scope's published runs (kept by triggers in `report_scopes`: no count over runs). */
 export function countScope(db: DatabaseSync, scope: RunScope, includePrivate: boolean): number {
-  const { where, params } = scopeWhere(scope, includePrivate);
-  return Count.parse(db.prepare(`SELECT COUNT(*) AS n FROM runs WHERE ${where}`).get(...params)).n;
+  const priv = includePrivate ? '' : 'AND private = 0';
+  const sql = `SELECT COALESCE(SUM(runs), 0) AS n FROM report_scopes WHERE repo = ? AND kind = ? AND name = ? ${priv}`;
+  return Count.parse(stmt(db, sql).get(scope.repo, ...scopeKey(scope))).n;
 }
 
 /** The column numbering a scope's runs (migration 3). */
@@ -56,7 +67,7 @@ export function scopeSeqRange(
   const col = seqColumn(scope);
   // Each is one step into the scope's index from either end (no scan).
   const end = (dir: 'ASC' | 'DESC') =>
-    db.prepare(`SELECT ${col} AS n FROM ${bySeq(scope)} WHERE ${where} AND ${col} IS NOT NULL ORDER BY ${col} ${dir} LIMIT 1`).get(...params);
+    stmt(db, `SELECT ${col} AS n FROM ${bySeq(scope)} WHERE ${where} AND ${col} IS NOT NULL ORDER BY ${col} ${dir} LIMIT 1`).get(...params);
   const first = end('ASC');
   const last = end('DESC');
   if (first === undefined || last === undefined) return null;
@@ -73,8 +84,7 @@ export function scopeRunsBySeq(
 ): RunSummary[] {
   const { where, params } = scopeWhere(scope, includePrivate);
   const col = seqColumn(scope);
-  return db
-    .prepare(`SELECT ${SUMMARY_COLUMNS} FROM ${bySeq(scope)} WHERE ${where} AND ${col} BETWEEN ? AND ? ORDER BY queued_at DESC, id`)
+  return stmt(db, `SELECT ${SUMMARY_COLUMNS} FROM ${bySeq(scope)} WHERE ${where} AND ${col} BETWEEN ? AND ? ORDER BY queued_at DESC, id`)
     .all(...params, from, to)
     .map(toRunSummary);
 }
@@ -83,8 +93,7 @@ export function scopeRunsBySeq(
 export function newestRuns(db: DatabaseSync, scope: RunScope, includePrivate: boolean, limit: number): RunSummary[] {
   const { where, params } = scopeWhere(scope, includePrivate);
   const col = seqColumn(scope);
-  return db
-    .prepare(`SELECT ${SUMMARY_COLUMNS} FROM ${bySeq(scope)} WHERE ${where} AND ${col} IS NOT NULL ORDER BY ${col} DESC LIMIT ?`)
+  return stmt(db, `SELECT ${SUMMARY_COLUMNS} FROM ${bySeq(scope)} WHERE ${where} AND ${col} IS NOT NULL ORDER BY ${col} DESC LIMIT ?`)
     .all(...params, limit)
     .map(toRunSummary);
 }
@@ -99,21 +108,26 @@ const RunSeqsRow = z.object({
 
 /** A run's numbers in its repository, branch and patch, or null when there is no such run. */
 export function runSeqs(db: DatabaseSync, id: string): RunSeqs | null {
-  const row = db.prepare('SELECT repo_seq, branch_seq, patch_seq FROM runs WHERE id = ?').get(id);
+  const row = stmt(db, 'SELECT repo_seq, branch_seq, patch_seq FROM runs WHERE id = ?').get(id);
   return row === undefined ? null : RunSeqsRow.parse(row);
 }
 
 export type RepoSummary = { repo: string; name: string; runs: number };
 
+const RepoCount = z.object({ repo: z.string(), n: z.number().int() });
+const RepoName = z.object({ repo_name: z.string() }).optional();
+const Name = z.object({ name: z.string() });
+const RowidId = z.object({ _rowid: z.number().int(), id: z.string() });
+
 /** Every repository with published runs, with its newest name and its number of runs, by name. */
 export function repoSummaries(db: DatabaseSync, includePrivate: boolean): RepoSummary[] {
-  const priv = includePrivate ? '' : 'WHERE private = 0';
-  const rows = db.prepare(`SELECT repo, COUNT(*) AS n FROM runs ${priv} GROUP BY repo`).all();
-  const nameOf = db.prepare('SELECT repo_name FROM runs WHERE repo = ? ORDER BY queued_at DESC, id LIMIT 1');
+  const priv = includePrivate ? '' : 'AND private = 0';
+  const rows = stmt(db, `SELECT repo, SUM(runs) AS n FROM report_scopes WHERE kind = 'repo' ${priv} GROUP BY repo`).all();
+  const nameOf = stmt(db, 'SELECT repo_name FROM runs WHERE repo = ? ORDER BY queued_at DESC, id LIMIT 1');
   return rows
     .map((row) => {
-      const r = z.object({ repo: z.string(), n: z.number().int() }).parse(row);
-      const name = z.object({ repo_name: z.string() }).optional().parse(nameOf.get(r.repo))?.repo_name ?? '';
+      const r = RepoCount.parse(row);
+      const name = RepoName.parse(nameOf.get(r.repo))?.repo_name ?? '';
       return { repo: r.repo, name: name === '' ? r.repo : name, runs: r.n };
     })
     .sort((a, b) => a.name.localeCompare(b.name) || a.repo.localeCompare(b.repo));
@@ -122,20 +136,10 @@ export function repoSummaries(db: DatabaseSync, includePrivate: boolean): RepoSu
 /** The newest run of each branch of `repo`, by branch name. */
 export function latestPerBranch(db: DatabaseSync, repo: string, includePrivate: boolean): RunSummary[] {
   const priv = includePrivate ? '' : 'AND private = 0';
-  // Jumps from one branch to the next through the index instead of reading every run.
-  const branches = db
-    .prepare(
-      `WITH RECURSIVE b(branch) AS (
-         SELECT MIN(branch) FROM runs WHERE repo = ?1 AND branch IS NOT NULL ${priv}
-         UNION ALL
-         SELECT (SELECT MIN(branch) FROM runs WHERE repo = ?1 AND branch > b.branch ${priv}) FROM b WHERE b.branch IS NOT NULL)
-       SELECT branch FROM b WHERE branch IS NOT NULL`,
-    )
+  const branches = stmt(db, `SELECT DISTINCT name FROM report_scopes WHERE repo = ? AND kind = 'branch' ${priv} ORDER BY name`)
     .all(repo)
-    .map((r) => z.object({ branch: z.string() }).parse(r).branch);
-  const latest = db.prepare(
-    `SELECT ${SUMMARY_COLUMNS} FROM runs WHERE repo = ? AND branch = ? ${priv} ORDER BY queued_at DESC, id LIMIT 1`,
-  );
+    .map((r) => Name.parse(r).name);
+  const latest = stmt(db, `SELECT ${SUMMARY_COLUMNS} FROM runs WHERE repo = ? AND branch = ? ${priv} ORDER BY queued_at DESC, id LIMIT 1`);
   return branches.flatMap((b) => {
     const row = latest.get(repo, b);
     return row === undefined ? [] : [toRunSummary(row)];
@@ -145,16 +149,14 @@ export function latestPerBranch(db: DatabaseSync, repo: string, includePrivate: 
 /** The newest run of each of the `limit` patches of `repo` that had runs most recently. */
 export function latestPerPatch(db: DatabaseSync, repo: string, includePrivate: boolean, limit: number): RunSummary[] {
   const priv = includePrivate ? '' : 'AND private = 0';
-  const patches = db
-    .prepare(
-      `SELECT patch, MAX(queued_at) AS last FROM runs WHERE repo = ? AND patch IS NOT NULL ${priv}
-       GROUP BY patch ORDER BY last DESC, patch LIMIT ?`,
-    )
+  const patches = stmt(
+    db,
+    `SELECT name, MAX(last_queued) AS last FROM report_scopes WHERE repo = ? AND kind = 'patch' ${priv}
+     GROUP BY name ORDER BY last DESC, name LIMIT ?`,
+  )
     .all(repo, limit)
-    .map((r) => z.object({ patch: z.string() }).parse(r).patch);
-  const latest = db.prepare(
-    `SELECT ${SUMMARY_COLUMNS} FROM runs WHERE repo = ? AND patch = ? ${priv} ORDER BY queued_at DESC, id LIMIT 1`,
-  );
+    .map((r) => Name.parse(r).name);
+  const latest = stmt(db, `SELECT ${SUMMARY_COLUMNS} FROM runs WHERE repo = ? AND patch = ? ${priv} ORDER BY queued_at DESC, id LIMIT 1`);
   return patches.flatMap((p) => {
     const row = latest.get(repo, p);
     return row === undefined ? [] : [toRunSummary(row)];
@@ -164,10 +166,9 @@ export function latestPerPatch(db: DatabaseSync, repo: string, includePrivate: b
 /** Every patch of `repo` with published runs. */
 export function patchesOf(db: DatabaseSync, repo: string, includePrivate: boolean): string[] {
   const priv = includePrivate ? '' : 'AND private = 0';
-  return db
-    .prepare(`SELECT DISTINCT patch FROM runs WHERE repo = ? AND patch IS NOT NULL ${priv}`)
+  return stmt(db, `SELECT DISTINCT name FROM report_scopes WHERE repo = ? AND kind = 'patch' ${priv}`)
     .all(repo)
-    .map((r) => z.object({ patch: z.string() }).parse(r).patch);
+    .map((r) => Name.parse(r).name);
 }
 
 /** Up to `limit` run ids in storage order after `afterRowid`, for walking the whole table in batches. */
@@ -178,11 +179,10 @@ export function runIdsAfterRowid(
   includePrivate: boolean,
 ): { rowid: number; id: string }[] {
   const priv = includePrivate ? '' : 'AND private = 0';
-  return db
-    .prepare(`SELECT rowid AS _rowid, id FROM runs WHERE rowid > ? ${priv} ORDER BY rowid LIMIT ?`)
+  return stmt(db, `SELECT rowid AS _rowid, id FROM runs WHERE rowid > ? ${priv} ORDER BY rowid LIMIT ?`)
     .all(afterRowid, limit)
     .map((r) => {
-      const row = z.object({ _rowid: z.number().int(), id: z.string() }).parse(r);
+      const row = RowidId.parse(r);
       return { rowid: row._rowid, id: row.id };
     });
 }
@@ -190,7 +190,7 @@ export function runIdsAfterRowid(
 /** The newest published run, or null. */
 export function latestRun(db: DatabaseSync, includePrivate: boolean): RunSummary | null {
   const priv = includePrivate ? '' : 'WHERE private = 0';
-  const row = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM runs ${priv} ORDER BY queued_at DESC, id LIMIT 1`).get();
+  const row = stmt(db, `SELECT ${SUMMARY_COLUMNS} FROM runs ${priv} ORDER BY queued_at DESC, id LIMIT 1`).get();
   // (served by runs_private_queued when private runs are left out, runs_queued otherwise)
   return row === undefined ? null : toRunSummary(row);
 }

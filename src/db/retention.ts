@@ -4,6 +4,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
+import { stmt } from './statements.ts';
 
 /** What the report needs to know about a deleted run to remove and rewrite its pages. */
 export type PrunedRun = {
@@ -17,6 +18,7 @@ export type PrunedRun = {
   patch_seq: number | null;
 };
 
+const Repo = z.object({ repo: z.string() });
 const Seq = z.number().int().nullable();
 const Pruned = z.object({
   id: z.string(),
@@ -37,16 +39,19 @@ export function pruneRuns(db: DatabaseSync, keepRuns: number, repos?: Iterable<s
   const nested = db.isTransaction;
   db.exec(nested ? 'SAVEPOINT prune_runs' : 'BEGIN IMMEDIATE');
   try {
-    const list =
-      repos === undefined
-        ? db.prepare('SELECT DISTINCT repo FROM runs').all().map((r) => z.object({ repo: z.string() }).parse(r).repo)
-        : [...new Set(repos)];
-    const select = db.prepare(
+    // Only repositories with more runs than kept (counts kept by triggers, migration 4) have any to delete.
+    const over = stmt(db, "SELECT repo FROM report_scopes WHERE kind = 'repo' GROUP BY repo HAVING SUM(runs) > ?")
+      .all(keepRuns)
+      .map((r) => Repo.parse(r).repo);
+    const wanted = repos === undefined ? null : new Set(repos);
+    const list = wanted === null ? over : over.filter((r) => wanted.has(r));
+    const select = stmt(
+      db,
       `SELECT id, repo, branch, patch, repo_seq, branch_seq, patch_seq FROM runs WHERE id IN (
          SELECT id FROM runs WHERE repo = ? ORDER BY queued_at DESC, id LIMIT -1 OFFSET ?)
        AND state = 'finished'`,
     );
-    const del = db.prepare('DELETE FROM runs WHERE id = ?');
+    const del = stmt(db, 'DELETE FROM runs WHERE id = ?');
     const pruned: PrunedRun[] = [];
     for (const repo of list) {
       for (const row of select.all(repo, keepRuns)) {

@@ -5,6 +5,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
 import { RUN_RESULTS, RUN_STATES, RunResult, RunState, type RunRecord } from '../model/run.ts';
+import { stmt } from './statements.ts';
 
 /** A row of `runs` as SQLite returns it. */
 export const RunRow = z.object({
@@ -180,7 +181,7 @@ export function toRunDetail(r: RunRow): RunDetail {
 
 /** The raw row of a run, or null. */
 export function getRunRow(db: DatabaseSync, id: string): RunRow | null {
-  const row = db.prepare('SELECT * FROM runs WHERE id = ?').get(id);
+  const row = stmt(db, 'SELECT * FROM runs WHERE id = ?').get(id);
   return row === undefined ? null : parseRunRow(row);
 }
 
@@ -245,10 +246,18 @@ export function latestRunPerRepo(db: DatabaseSync, opts: { includePrivate?: bool
   return rows.map(toRunSummary);
 }
 
+const Counted = z.object({ key: z.string(), n: z.number().int() });
+
+/** Runs per `column` of `report_totals` (kept by triggers: no count over runs). */
+function totalsBy(db: DatabaseSync, column: 'state' | 'result', includePrivate: boolean): { key: string; n: number }[] {
+  const sql = `SELECT ${column} AS key, SUM(runs) AS n FROM report_totals${includePrivate ? '' : ' WHERE private = 0'} GROUP BY ${column}`;
+  return stmt(db, sql)
+    .all()
+    .map((r) => Counted.parse(r));
+}
+
 export function countRuns(db: DatabaseSync, opts: { includePrivate?: boolean } = {}): number {
-  const sql = `SELECT COUNT(*) AS n FROM runs${opts.includePrivate === false ? ' WHERE private = 0' : ''}`;
-  const n = db.prepare(sql).get()?.['n'];
-  return typeof n === 'number' ? n : 0;
+  return totalsBy(db, 'state', opts.includePrivate !== false).reduce((n, r) => n + r.n, 0);
 }
 
 /** Finished runs by result; every result is present (zero when none). */
@@ -257,12 +266,9 @@ export function countRunsByResult(
   opts: { includePrivate?: boolean } = {},
 ): Record<RunResult, number> {
   const counts = Object.fromEntries(RUN_RESULTS.map((r) => [r, 0])) as Record<RunResult, number>;
-  const sql = `SELECT result, COUNT(*) AS n FROM runs WHERE result IS NOT NULL${
-    opts.includePrivate === false ? ' AND private = 0' : ''
-  } GROUP BY result`;
-  for (const row of db.prepare(sql).all()) {
-    const parsed = z.object({ result: RunResult, n: z.number().int() }).parse(row);
-    counts[parsed.result] = parsed.n;
+  for (const row of totalsBy(db, 'result', opts.includePrivate !== false)) {
+    if (row.key === '') continue;
+    counts[RunResult.parse(row.key)] = row.n;
   }
   return counts;
 }
@@ -270,12 +276,6 @@ export function countRunsByResult(
 /** Runs by state; every state is present (zero when none). */
 export function countRunsByState(db: DatabaseSync, opts: { includePrivate?: boolean } = {}): Record<RunState, number> {
   const counts = Object.fromEntries(RUN_STATES.map((s) => [s, 0])) as Record<RunState, number>;
-  const sql = `SELECT state, COUNT(*) AS n FROM runs${
-    opts.includePrivate === false ? ' WHERE private = 0' : ''
-  } GROUP BY state`;
-  for (const row of db.prepare(sql).all()) {
-    const parsed = z.object({ state: RunState, n: z.number().int() }).parse(row);
-    counts[parsed.state] = parsed.n;
-  }
+  for (const row of totalsBy(db, 'state', opts.includePrivate !== false)) counts[RunState.parse(row.key)] = row.n;
   return counts;
 }

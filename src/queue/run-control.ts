@@ -95,6 +95,13 @@ export async function finalResult(redis: Redis, keys: Keys, runId: string): Prom
   return redis.get(controlKeys(keys).final(runId));
 }
 
+/** What a worker checks before it starts a run, in one round trip: its final result and a pending cancel. */
+export async function runStartState(redis: Redis, keys: Keys, runId: string): Promise<{ final: string | null; cancel: string | null }> {
+  const ck = controlKeys(keys);
+  const [final = null, cancel = null] = await redis.mget(ck.final(runId), ck.cancel(runId));
+  return { final, cancel };
+}
+
 /** Cancel reasons pending for the given runs. */
 export async function pendingCancels(redis: Redis, keys: Keys, runIds: readonly string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();

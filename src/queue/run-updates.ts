@@ -71,7 +71,8 @@ export async function publishRunUpdate(redis: Redis, streamKey: string, update: 
   await redis.xadd(streamKey, '*', 'u', JSON.stringify(update));
 }
 
-export type ReadBatch = { ids: string[]; updates: RunUpdate[] };
+/** `bytes`: the entries' size as read, so a reader can read fewer at a time when they carry large logs. */
+export type ReadBatch = { ids: string[]; updates: RunUpdate[]; bytes: number };
 
 /** Reads updates for one consumer of the reporter group. Bad entries are logged and acknowledged away. */
 export class RunUpdateReader {
@@ -120,14 +121,16 @@ export class RunUpdateReader {
     if (this.#pendingFirst && entries.length === 0) this.#pendingFirst = false;
     const ids: string[] = [];
     const updates: RunUpdate[] = [];
+    let bytes = 0;
     for (const [id, fields] of entries) {
       ids.push(id);
       const raw = fields[1];
+      bytes += raw?.length ?? 0;
       const r = parseJson(RunUpdate, raw ?? '');
       if (r.success) updates.push(r.data);
       else this.#log.error({ entry: id, issues: r.error?.issues }, 'dropping malformed run update');
     }
-    return { ids, updates };
+    return { ids, updates, bytes };
   }
 
   /**

@@ -4,6 +4,8 @@
  * nodes (`trust.nodes`, else the repository's delegates). This node's own attestations come along,
  * so the run page can publish `runs/<id>.intoto.jsonl` from what was really signed into storage. Each
  * commit's result is cached for a short time: a full regeneration writes many pages of one commit.
+ * So is each repository's list of refs: listing them starts a git process, and a burst of runs of
+ * one repository (each on its own commit) would otherwise start one per run page.
  */
 import type { Logger } from 'pino';
 import { didFromNid, nidFromPublicKey } from '../model/node-id.ts';
@@ -12,6 +14,9 @@ import { readNodePublicKey } from '../signing/node-signer.ts';
 import { JobStore, JobTargetMissing } from '../storage/job-store.ts';
 import { coerceError } from '../util/coerce-error.ts';
 import type { CommitAgreement } from './pages/report-info.ts';
+
+/** How long a repository's list of refs is reused: new job COBs show within this time. */
+const REFS_TTL_MS = 2_000;
 
 export type AgreementReaderOptions = {
   radHome: string;
@@ -31,6 +36,7 @@ export class AgreementReader {
   readonly #store: JobStore;
   readonly #log: Logger;
   readonly #cache = new Map<string, { at: number; value: Promise<CommitAgreement | null> }>();
+  readonly #refs = new Map<string, { at: number; value: Promise<Map<string, string>> }>();
   #self: Promise<string | null> | null = null;
 
   constructor(opts: AgreementReaderOptions) {
@@ -48,18 +54,30 @@ export class AgreementReader {
   /** What the nodes say about `commit`, or null when the repository or commit is not in storage. */
   forCommit(rid: string, commit: string): Promise<CommitAgreement | null> {
     const now = (this.#opts.now ?? Date.now)();
+    const ttl = this.#opts.ttlMs ?? 10_000;
     const key = `${rid}\0${commit}`;
     const hit = this.#cache.get(key);
-    if (hit !== undefined && now - hit.at < (this.#opts.ttlMs ?? 10_000)) return hit.value;
-    for (const [k, v] of this.#cache) if (now - v.at >= (this.#opts.ttlMs ?? 10_000)) this.#cache.delete(k);
-    const value = this.#read(rid, commit);
+    if (hit !== undefined && now - hit.at < ttl) return hit.value;
+    for (const [k, v] of this.#cache) if (now - v.at >= ttl) this.#cache.delete(k);
+    for (const [k, v] of this.#refs) if (now - v.at >= Math.min(ttl, REFS_TTL_MS)) this.#refs.delete(k);
+    const value = this.#read(rid, commit, now);
     this.#cache.set(key, { at: now, value });
     return value;
   }
 
-  async #read(rid: string, commit: string): Promise<CommitAgreement | null> {
+  /** The repository's refs, listed at most once per REFS_TTL_MS (a failed listing is not kept). */
+  #refsOf(rid: string, now: number): Promise<Map<string, string>> {
+    const hit = this.#refs.get(rid);
+    if (hit !== undefined) return hit.value;
+    const value = this.#store.namespaceRefs(rid);
+    this.#refs.set(rid, { at: now, value });
+    value.catch(() => this.#refs.delete(rid));
+    return value;
+  }
+
+  async #read(rid: string, commit: string, now: number): Promise<CommitAgreement | null> {
     try {
-      const claims = await this.#store.claimsFor(rid, commit);
+      const claims = await this.#store.claimsFor(rid, commit, (r) => this.#refsOf(r, now));
       const self = await this.#selfNid();
       const agreement = evaluateAgreement({
         rid,

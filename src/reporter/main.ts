@@ -17,7 +17,8 @@ export const REPORTER_HELP = `Usage: cibq reporter [--config FILE] [--log-level 
 
 Writes every run state change to the SQLite database (db), deletes finished runs beyond keep_runs
 per repository, and rewrites the HTML reports, JSON files and badges in report_dir that each change
-touches, shortly after it (a full regeneration once at start). A finished run's page also shows what
+touches, shortly after it (every page at start only when templates, version or page settings
+changed, or report_dir lost its pages). A finished run's page also shows what
 every node that ran the commit signed (read from the node's storage, node.rad_home), judged against
 trust.nodes and trust.threshold, with the run's log.txt and signed attestation beside it.`;
 
@@ -39,11 +40,19 @@ export function startReporter(config: Config, log: Logger, version: string): Ser
     reportPrivate: config.reportPrivate,
     jobCobs: jobCobOptions(config).jobCobs,
     keepRuns: config.keepRuns,
+    // What pages show besides runs: a change regenerates every page at the next start.
+    pageSettings: {
+      jobCobs: config.jobCobs,
+      adapterJobCobs: Object.keys(config.adapters).sort().map((a) => [a, jobCobOptions(config).jobCobs(a)]),
+      trust: config.trust,
+      radHome: config.node.radHome,
+    },
     liveStatus: () => readLiveStatus(queues, Object.keys(config.adapters), queueRedis, keys),
   });
   reporter.start();
-  // A full regeneration once at start: catches up on changes made while stopped (retention, config).
-  void reporter.writePages();
+  // Catches up on changes made while stopped (retention, runs whose pages a crash left unwritten);
+  // every page is regenerated only when templates, schema, version or page settings changed.
+  void reporter.startPages();
   let stopped: Promise<void> | null = null;
   return {
     reporter,

@@ -1,8 +1,11 @@
 /**
  * The reporter: reads run updates from Redis, writes them to SQLite idempotently, acknowledges them
  * only once written, and shortly after a change (coalesced over `debounceMs`) applies retention to
- * the repositories touched and rewrites only the pages the changed runs touch. The index page
- * (queues, workers) is also refreshed every `indexIntervalMs`.
+ * the repositories touched and rewrites only the pages the changed runs touch. Which runs wait for
+ * their pages is kept in SQLite (`report_dirty`, written with the change itself), so pages lost to a
+ * crash are written at the next start. At start, every page is regenerated only when the templates,
+ * schema, version or page settings changed or the report dir lost its pages (report-fingerprint.ts).
+ * The index page (queues, workers) is also refreshed every `indexIntervalMs`.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { Redis } from 'ioredis';
@@ -10,16 +13,32 @@ import type { Logger } from 'pino';
 import { coerceError } from '../util/coerce-error.ts';
 import type { Keys } from '../queue/redis.ts';
 import { RunUpdateReader } from '../queue/run-updates.ts';
-import { applyUpdate } from '../db/apply-update.ts';
+import { applyUpdates } from '../db/apply-update.ts';
 import type { LiveStatus } from './live-status.ts';
 import type { CommitAgreement, ReportInfo } from './pages/report-info.ts';
 import { writeReportChanges, writeReports, type ReportChanges } from './pages/report-writer.ts';
 import { optimizeDb } from '../db/open-db.ts';
-import { pruneRuns, type PrunedRun } from '../db/retention.ts';
+import { pruneRuns } from '../db/retention.ts';
+import { clearDirty, clearDirtyThrough, databaseId, dirtyRepos, dirtyRuns, lastDirtyGen, type DirtyRun } from '../db/report-dirty.ts';
+import { repoSummaries } from '../db/report-queries.ts';
+import { recordFingerprint, recordedFingerprint, reportFingerprint, reportLooksComplete } from './pages/report-fingerprint.ts';
 import { backoffDelay } from '../util/backoff.ts';
+
+/** At most this many updates per read; fewer while they carry large logs (READ_BYTES a batch). */
+const READ_COUNT_MAX = 200;
+const READ_BYTES = 4 * 1024 * 1024;
+
+/** The next read's count: halved after a batch over READ_BYTES, doubled back after a small one. */
+export function nextReadCount(count: number, bytes: number): number {
+  if (bytes > READ_BYTES) return Math.max(1, Math.floor(count / 2));
+  if (bytes < READ_BYTES / 4) return Math.min(READ_COUNT_MAX, count * 2);
+  return count;
+}
 
 /** How long to wait before writing pages again after writing them failed. */
 const RETRY_MS = 5000;
+/** Runs whose pages one pass writes at most (a backlog is written over several passes). */
+const FLUSH_LIMIT = 2000;
 
 export type ReporterDeps = {
   db: DatabaseSync;
@@ -35,6 +54,11 @@ export type ReporterDeps = {
   agreementFor?: (repo: string, commit: string) => Promise<CommitAgreement | null>;
   /** Queue counts and live workers, for index.html and status.json. */
   liveStatus: () => Promise<LiveStatus>;
+  /**
+   * The settings pages depend on besides the database (job COBs per adapter, trust, …), as any JSON
+   * value: when they change, the next start regenerates every page.
+   */
+  pageSettings?: unknown;
   /** Runs kept per repository (`keep_runs`), or null to keep all. */
   keepRuns?: number | null;
   consumer?: string;
@@ -61,10 +85,8 @@ export class Reporter {
   #loop: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
   #indexTimer: NodeJS.Timeout | null = null;
-  /** Changed runs not yet written to pages: run id → repository. */
+  /** Runs whose pages are written again for their attestation: run id → repository. */
   #pending = new Map<string, string>();
-  /** Runs deleted by retention whose pages are not yet removed and rewritten. */
-  #pendingRemoved: PrunedRun[] = [];
   #writing: Promise<void> = Promise.resolve();
   /** Runs whose page waits for this node's attestation: run id → tries so far. */
   #attestationTries = new Map<string, number>();
@@ -106,24 +128,22 @@ export class Reporter {
   async #run(): Promise<void> {
     let failures = 0;
     let groupReady = false;
+    let count = READ_COUNT_MAX;
     while (!this.#stopping) {
       try {
         if (!groupReady) {
           await this.#reader.ensureGroup();
           groupReady = true;
         }
-        const batch = await this.#reader.read(500);
-        let changed = false;
-        for (const u of batch.updates) {
-          if (applyUpdate(this.#deps.db, u)) {
-            changed = true;
-            this.#pending.set(u.subject.id, u.subject.repo);
-          }
-        }
+        const batch = await this.#reader.read(500, count);
+        count = nextReadCount(count, batch.bytes);
+        // One transaction per batch. Each change also marks its run in report_dirty (a trigger): the pages to write.
+        const changed = applyUpdates(this.#deps.db, batch.updates);
         await this.#reader.ack(batch.ids);
         this.#applied += batch.updates.length;
         if (batch.ids.length > 0) this.#notify();
         if (changed) this.#schedulePages();
+        if (changed && this.#deps.reportDir === null) this.#forgetDirty();
         failures = 0;
       } catch (e) {
         if (this.#stopping) break;
@@ -152,11 +172,20 @@ export class Reporter {
     await new Promise<void>((resolve) => this.#waiters.push({ n, resolve }));
   }
 
+  /** Without a report dir no page is ever written: runs need not wait for one. */
+  #forgetDirty(): void {
+    try {
+      clearDirtyThrough(this.#deps.db, Number.MAX_SAFE_INTEGER);
+    } catch (e) {
+      this.#log.debug({ err: coerceError(e) }, 'cannot clear the runs waiting for pages');
+    }
+  }
+
   #schedulePages(delayMs = this.#deps.debounceMs ?? 300): void {
     if (this.#deps.reportDir === null || this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      this.#writing = this.#writing.then(() => this.#flush());
+      this.#writing = this.#writing.then(async () => void (await this.#flush()));
     }, delayMs);
   }
 
@@ -177,33 +206,50 @@ export class Reporter {
     };
   }
 
-  #prune(repos?: Iterable<string>): PrunedRun[] {
+  /** Deletes runs beyond keep_runs (their pages then wait in report_dirty, like changed runs). */
+  #prune(repos?: Iterable<string>): void {
     const keep = this.#deps.keepRuns;
-    if (keep === undefined || keep === null) return [];
+    if (keep === undefined || keep === null) return;
     const pruned = pruneRuns(this.#deps.db, keep, repos);
     if (pruned.length > 0) this.#log.info({ deleted: pruned.length, keepRuns: keep }, 'deleted old runs');
-    return pruned;
   }
 
   /**
-   * Applies retention to the repositories of the pending runs and rewrites the pages they touch.
-   * The pages are written even when retention fails; when writing fails, the runs stay pending and
-   * are tried again after RETRY_MS.
+   * Applies retention to the repositories of the runs waiting for their pages and rewrites the
+   * pages they touch, then clears them. The pages are written even when retention fails; when
+   * writing fails, the runs keep waiting and are tried again after RETRY_MS. False when it failed.
    */
-  async #flush(): Promise<void> {
-    const pending = this.#pending;
-    const removed = this.#pendingRemoved;
+  async #flush(): Promise<boolean> {
+    const again = this.#pending;
     this.#pending = new Map();
-    this.#pendingRemoved = [];
+    const db = this.#deps.db;
     try {
-      removed.push(...this.#prune(new Set(pending.values())));
+      this.#prune(new Set([...dirtyRepos(db), ...again.values()]));
     } catch (e) {
       this.#log.error({ err: coerceError(e) }, 'retention failed');
     }
-    if (await this.#writeChanges({ runIds: pending.keys(), removed }, pending)) return;
-    for (const [id, repo] of pending) if (!this.#pending.has(id)) this.#pending.set(id, repo);
-    this.#pendingRemoved.unshift(...removed);
+    let dirty: DirtyRun[] | null = null;
+    try {
+      dirty = dirtyRuns(db, FLUSH_LIMIT);
+    } catch (e) {
+      this.#log.error({ err: coerceError(e) }, 'cannot read the runs waiting for pages');
+    }
+    if (dirty !== null) {
+      const repos = new Map([...again, ...dirty.map((d): [string, string] => [d.id, d.repo])]);
+      const runIds = new Set([...dirty.filter((d) => d.present).map((d) => d.id), ...again.keys()]);
+      if (await this.#writeChanges({ runIds, removed: dirty.filter((d) => !d.present) }, repos)) {
+        try {
+          clearDirty(db, dirty);
+          if (dirty.length === FLUSH_LIMIT) this.#schedulePages(0);
+          return true;
+        } catch (e) {
+          this.#log.error({ err: coerceError(e) }, 'cannot clear the runs waiting for pages');
+        }
+      }
+    }
+    for (const [id, repo] of again) if (!this.#pending.has(id)) this.#pending.set(id, repo);
     if (!this.#stopping) this.#schedulePages(this.#deps.retryMs ?? RETRY_MS);
+    return false;
   }
 
   /** Writes the pages `changes` touch; false when that failed. */
@@ -251,6 +297,49 @@ export class Reporter {
     return this.#writing;
   }
 
+  /**
+   * At start: applies retention to every repository, then regenerates every page if the report dir
+   * was made by other templates, schema, version or settings or lost its pages; else writes only the
+   * pages of runs changed since the last write (report_dirty) and the index.
+   */
+  startPages(): Promise<void> {
+    this.#writing = this.#writing.then(() => this.#catchUp());
+    return this.#writing;
+  }
+
+  #fingerprint(): Promise<string> {
+    return reportFingerprint(this.#deps.version, {
+      database: databaseId(this.#deps.db),
+      reportPrivate: this.#deps.reportPrivate === true,
+      settings: this.#deps.pageSettings ?? null,
+    });
+  }
+
+  async #catchUp(): Promise<void> {
+    const dir = this.#deps.reportDir;
+    if (dir === null) {
+      await this.#writeAll();
+      return;
+    }
+    let same = false;
+    try {
+      const repos = repoSummaries(this.#deps.db, this.#deps.reportPrivate === true).map((r) => r.repo);
+      same = recordedFingerprint(dir) === (await this.#fingerprint()) && reportLooksComplete(dir, repos);
+    } catch (e) {
+      this.#log.warn({ err: coerceError(e) }, 'cannot tell whether the report is up to date');
+    }
+    if (!same) {
+      await this.#writeAll();
+      return;
+    }
+    try {
+      this.#prune();
+    } catch (e) {
+      this.#log.error({ err: coerceError(e) }, 'retention failed');
+    }
+    if (await this.#flush()) this.#log.info('report up to date');
+  }
+
   async #writeAll(): Promise<void> {
     try {
       this.#prune();
@@ -258,9 +347,17 @@ export class Reporter {
     } catch (e) {
       this.#log.error({ err: coerceError(e) }, 'retention failed');
     }
-    if (this.#deps.reportDir === null) return;
+    if (this.#deps.reportDir === null) {
+      this.#forgetDirty();
+      return;
+    }
     try {
+      const through = lastDirtyGen(this.#deps.db);
+      const fingerprint = await this.#fingerprint();
       const stats = await writeReports(this.#deps.db, this.#deps.reportDir, await this.#info());
+      // Every change made before the pass began is on the pages now; later ones still wait.
+      clearDirtyThrough(this.#deps.db, through);
+      recordFingerprint(this.#deps.reportDir, fingerprint);
       this.#log.info({ written: stats.written.length, removed: stats.removed.length }, 'report regenerated');
     } catch (e) {
       this.#log.error({ err: coerceError(e) }, 'writing report pages failed');
@@ -280,7 +377,7 @@ export class Reporter {
     if (this.#timer) {
       clearTimeout(this.#timer);
       this.#timer = null;
-      this.#writing = this.#writing.then(() => this.#flush());
+      this.#writing = this.#writing.then(async () => void (await this.#flush()));
     }
     await this.#writing;
   }

@@ -104,10 +104,18 @@ export class JobStore {
     throw new JobTargetMissing('commit', `commit ${oid} is not in repository ${rid}`);
   }
 
-  /** Every node's finished runs of `commit` with their attestations (`cibq verify`, the agreement view). */
-  async claimsFor(rid: string, commit: string): Promise<CommitClaims> {
+  /** Every namespace's refs of the repository (one `git for-each-ref`): what `claimsFor` reads jobs from. */
+  namespaceRefs(rid: string): Promise<Map<string, string>> {
+    return new GitPlumbing(this.gitDir(rid)).refs('refs/namespaces/');
+  }
+
+  /**
+   * Every node's finished runs of `commit` with their attestations (`cibq verify`, the agreement
+   * view). `refsOf`: where to get the repository's `namespaceRefs`, when the caller keeps them a while.
+   */
+  async claimsFor(rid: string, commit: string, refsOf?: (rid: string) => Promise<Map<string, string>>): Promise<CommitClaims> {
     const peeled = await this.peel(rid, commit);
-    const refs = await new GitPlumbing(this.gitDir(rid)).refs('refs/namespaces/');
+    const refs = await (refsOf ?? ((r: string) => this.namespaceRefs(r)))(rid);
     // Only the refs of jobs requested for this commit: the reporter asks this for every page it writes.
     const mine = new Map<string, string>();
     for (const [ref, tip] of refs) {

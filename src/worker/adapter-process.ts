@@ -10,12 +10,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { execa } from 'execa';
 import type { Logger } from 'pino';
 import type { AdapterConfig } from '../config/config.ts';
 import type { RunResult } from '../model/run.ts';
 import type { TriggerMessage } from '../model/trigger-message.ts';
 import { AdapterStdout } from './adapter-stdout.ts';
+import { spawnGroup } from './process-group.ts';
 import { errorMessage } from '../util/coerce-error.ts';
 import { formatDuration } from '../config/duration.ts';
 
@@ -53,7 +53,7 @@ export type RunAdapterOptions = {
   redact?: (s: string) => string;
 };
 
-/** Largest delay Node timers (and execa) accept. */
+/** Largest delay Node timers accept. */
 const MAX_DELAY = 2 ** 31 - 1;
 
 export async function runAdapter(opts: RunAdapterOptions): Promise<AdapterOutcome> {
@@ -82,26 +82,14 @@ export async function runAdapter(opts: RunAdapterOptions): Promise<AdapterOutcom
 async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Record<string, string>): Promise<AdapterOutcome> {
   const { adapter, log } = opts;
   const redact = opts.redact ?? ((s: string): string => s);
-  const subprocess = execa(adapter.command, [], {
-    env: { ...opts.env, ...adapter.env, ...adapter.sensitiveEnv, ...configVars },
-    extendEnv: false,
-    shell: false,
-    input: `${JSON.stringify(opts.message)}\n`,
-    buffer: false,
-    reject: false,
-    killDescendants: true,
-    cleanup: true,
-    timeout: clampDelay(opts.timeoutMs),
-    forceKillAfterDelay: clampDelay(opts.killGraceMs),
-    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
-  });
+  const child = spawnGroup(adapter.command, { ...opts.env, ...adapter.env, ...adapter.sensitiveEnv, ...configVars });
+  const pid = child.process.pid;
 
-  let onTriggeredDone: Promise<void> = Promise.resolve();
   const out = new AdapterStdout({
     redact,
     onProtocolError: (reason) => {
       log.warn({ reason }, 'adapter broke the protocol; stopping it');
-      subprocess.kill(); // SIGTERM to the group, SIGKILL after the grace period
+      stop(); // SIGTERM to the group, SIGKILL after the grace period
     },
     onTriggered: (triggered) => {
       const t: Triggered = { adapterRunId: triggered.run_id.id, infoUrl: triggered.info_url ?? null, at: new Date().toISOString() };
@@ -115,10 +103,37 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
     },
     onFinished: (result) => log.info({ result }, 'adapter reported a result'),
   });
-  subprocess.stdout.on('data', (chunk: Buffer) => out.write(chunk));
+  let onTriggeredDone: Promise<void> = Promise.resolve();
 
+  // Stopping: SIGTERM to the whole group, SIGKILL after the grace period (once, whatever asks first).
+  let stopping = false;
+  let forced = false;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const stop = (): void => {
+    if (stopping || pid === undefined) return;
+    stopping = true;
+    child.kill('SIGTERM');
+    graceTimer = setTimeout(() => {
+      if (child.exited) return;
+      forced = true;
+      child.kill('SIGKILL');
+    }, clampDelay(opts.killGraceMs));
+  };
+  let timedOut = false;
+  let cancelled = false;
+  const timeoutTimer = setTimeout(() => {
+    timedOut = true;
+    stop();
+  }, clampDelay(opts.timeoutMs));
+  const onAbort = (): void => {
+    cancelled = true;
+    stop();
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  child.process.stdout?.on('data', (chunk: Buffer) => out.write(chunk));
   const errDecoder = new StringDecoder('utf8');
-  subprocess.stderr.on('data', (chunk: Buffer) => {
+  child.process.stderr?.on('data', (chunk: Buffer) => {
     const onStderr = opts.onStderr;
     if (!onStderr) return;
     const text = errDecoder.write(chunk);
@@ -133,20 +148,27 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
   // Once the adapter exits, nothing it left behind may live on: SIGKILL its process group. If a
   // descendant escaped the group and still holds stdout/stderr open, stop waiting for them.
   let streamTimer: NodeJS.Timeout | undefined;
-  subprocess.nodeChildProcess.once('exit', () => {
-    if (subprocess.pid === undefined) return;
-    subprocess.kill('SIGKILL');
+  void child.exit.then(() => {
+    clearTimeout(timeoutTimer);
+    if (pid === undefined) return;
+    child.kill('SIGKILL');
     streamTimer = setTimeout(() => {
       log.warn('adapter output still open after it exited; closing it');
-      subprocess.stdout.destroy();
-      subprocess.stderr.destroy();
+      child.process.stdout?.destroy();
+      child.process.stderr?.destroy();
     }, clampDelay(opts.killGraceMs) + 1000);
   });
 
-  log.info({ command: adapter.command, pid: subprocess.pid }, 'adapter started');
-  if (subprocess.pid !== undefined) opts.onSpawn?.(subprocess.pid);
-  const res = await subprocess;
+  if (pid !== undefined) {
+    log.info({ command: adapter.command, pid }, 'adapter started');
+    opts.onSpawn?.(pid);
+    child.process.stdin?.end(`${JSON.stringify(opts.message)}\n`);
+  }
+  const res = await child.closed;
   clearTimeout(streamTimer);
+  clearTimeout(timeoutTimer);
+  clearTimeout(graceTimer);
+  opts.signal?.removeEventListener('abort', onAbort);
   out.end();
   await onTriggeredDone;
 
@@ -154,24 +176,23 @@ async function drive(opts: RunAdapterOptions, startedAt: string, configVars: Rec
     ...emptyOutcome(startedAt),
     adapterRunId: out.triggered?.run_id.id ?? null,
     infoUrl: out.triggered?.info_url ?? null,
-    exitCode: res.exitCode ?? null,
-    signal: res.signal ?? null,
+    exitCode: res.exitCode,
+    signal: res.signal,
     finishedAt: new Date().toISOString(),
   };
-  const spawnFailed = subprocess.pid === undefined;
-  const killed = res.isForcefullyTerminated ? `; it ignored SIGTERM and was killed with SIGKILL after ${formatDuration(opts.killGraceMs)}` : '';
-  const [result, reason]: [RunResult, string | null] = spawnFailed
-    ? ['error', `could not start adapter ${adapter.command}: ${spawnError(res.code, res.originalMessage)}`]
+  const killed = forced ? `; it ignored SIGTERM and was killed with SIGKILL after ${formatDuration(opts.killGraceMs)}` : '';
+  const [result, reason]: [RunResult, string | null] = res.spawnError !== null
+    ? ['error', `could not start adapter ${adapter.command}: ${spawnError(res.spawnError)}`]
     : out.protocolError !== null
       ? ['error', out.protocolError]
       : out.finished !== null
         ? [out.finished, null]
-        : res.timedOut
+        : timedOut
           ? ['timeout', `adapter exceeded time limit of ${formatDuration(opts.timeoutMs)}${killed}`]
-          : res.isCanceled
+          : cancelled
             ? ['cancelled', opts.signal ? cancelReason(opts.signal) : 'run was cancelled']
             : ['error', earlyEnd(outcome.exitCode, outcome.signal, out.triggered !== null)];
-  if (out.finished !== null && (res.timedOut || res.isCanceled)) {
+  if (out.finished !== null && (timedOut || cancelled)) {
     log.warn('adapter reported a result but did not exit in time; keeping the reported result');
   }
   log.info({ result, reason, exitCode: outcome.exitCode, signal: outcome.signal }, 'adapter run ended');
@@ -201,9 +222,10 @@ function earlyEnd(exitCode: number | null, signal: string | null, wasTriggered: 
     : 'adapter exited without writing any response (expected a triggered line)';
 }
 
-function spawnError(code: string | undefined, message: string | undefined): string {
+function spawnError(err: NodeJS.ErrnoException): string {
+  const code = err.code;
   const hint = code === 'ENOENT' ? ' (no such file, or not found on PATH)' : code === 'EACCES' ? ' (not executable)' : '';
-  return `${code ?? 'error'}${hint}: ${message ?? 'unknown error'}`;
+  return `${code ?? 'error'}${hint}: ${err.message}`;
 }
 
 function cancelReason(signal: AbortSignal): string {

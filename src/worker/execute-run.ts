@@ -13,6 +13,7 @@ import { runAdapter, type AdapterOutcome } from './adapter-process.ts';
 import type { Attempt } from './attempt.ts';
 import type { GroupWatchdog } from './group-watchdog.ts';
 import { createResultFile } from './result-file.ts';
+import type { LogGate } from './log-gate.ts';
 import { RunLog } from './run-log.ts';
 
 export type ExecuteDeps = {
@@ -27,6 +28,10 @@ export type ExecuteDeps = {
   finish: (u: RunUpdate & { result: RunResult }) => Promise<void>;
   killGraceMs?: number;
   logLimitBytes?: number;
+  /** One large log update at a time across the worker's runs (see log-gate.ts). */
+  logGate?: LogGate;
+  /** Appends lines to the run's job log in one call (instead of job.log per line). */
+  appendJobLog?: (lines: readonly string[]) => Promise<unknown>;
 };
 
 /** Environment variables adapters never see: they carry cibq's own credentials. */
@@ -61,8 +66,9 @@ export async function executeRun(
   const runLog = new RunLog({
     secrets: Object.values(adapter.sensitiveEnv),
     limitBytes: deps.logLimitBytes ?? deps.config.logLimitBytes,
-    job,
+    job: deps.appendJobLog ? { log: (line: string) => job.log(line), append: deps.appendJobLog } : job,
     log,
+    ...(deps.logGate ? { gate: deps.logGate } : {}),
     publish: (text) => deps.publish({ ...base, state: live, at: new Date().toISOString(), log: text }),
   });
   const outcome = await runAdapter({
@@ -85,9 +91,9 @@ export async function executeRun(
     },
   });
   const redact = runLog.redact;
-  const finalLog = await runLog.finish();
+  await runLog.close();
   const report = await resultFile.collect(log);
-  await deps.finish({
+  const finish = (): Promise<void> => deps.finish({
     ...base,
     state: 'finished',
     at: outcome.finishedAt,
@@ -96,10 +102,11 @@ export async function executeRun(
     exit_code: outcome.exitCode,
     adapter_run_id: outcome.adapterRunId,
     info_url: outcome.infoUrl,
-    log: finalLog,
+    log: runLog.text,
     ...(report !== null ? { report } : {}),
     started_at: triggeredAt,
   });
+  await (deps.logGate ? deps.logGate.pass(runLog.keptBytes, finish) : finish());
   log.info({ result: outcome.result, reason: outcome.reason === null ? null : redact(outcome.reason), exitCode: outcome.exitCode }, 'run finished');
   return outcome;
 }

@@ -43,6 +43,11 @@ export class LogBuffer {
     return this.#totalBytes;
   }
 
+  /** Bytes kept (about the size of toString()). */
+  get keptBytes(): number {
+    return this.#headBytes + this.#tailBytes;
+  }
+
   append(chunk: string | Buffer): void {
     let bytes = typeof chunk === 'string' ? Buffer.byteLength(chunk, 'utf8') : chunk.length;
     if (bytes === 0) return;

@@ -3,17 +3,22 @@
  * included), kept bounded (head + marker + tail, `log_limit`), and streamed
  * - line by line to the BullMQ job log (batched every `jobLogEveryMs`; bounded the same way: the
  *   first half of the limit as it comes, then a marker and the last lines at the end), and
- * - as the log so far to the reporter through `publish`, at most once per `publishEveryMs`.
+ * - as the log so far to the reporter through `publish`, at most once per `publishEveryMs` (less
+ *   often once the log is large: see LIVE_BYTES_PER_SECOND).
  * `finish()` releases what the redactor held back and returns the final log for the `finished` update.
  */
 import type { Logger } from 'pino';
 import { LogBuffer, omittedMarker } from './log-buffer.ts';
+import type { LogGate } from './log-gate.ts';
 import { makeRedactor, secretForms, StreamRedactor, type Redactor } from './redact.ts';
 import { errorMessage } from '../util/coerce-error.ts';
 import { takeLines } from '../util/lines.ts';
 
-/** The part of a BullMQ job RunLog uses. */
-export type JobLogSink = { log(line: string): Promise<unknown> };
+/**
+ * Where job log lines go: a BullMQ job's `log(line)` (one round trip per line), or better
+ * `append(lines)`, one call for a whole batch (queue/job-log.ts).
+ */
+export type JobLogSink = { log(line: string): Promise<unknown>; append?: (lines: readonly string[]) => Promise<unknown> };
 
 export type RunLogOptions = {
   /** Values of the adapter's sensitive_env. */
@@ -25,10 +30,24 @@ export type RunLogOptions = {
   log: Logger;
   publishEveryMs?: number;
   jobLogEveryMs?: number;
+  /** Lets one large live update through at a time across the worker's runs. */
+  gate?: LogGate;
 };
 
 /** A stderr "line" without a newline is cut into job log lines of at most this many characters. */
 const MAX_LINE = 16 * 1024;
+
+/**
+ * Lines waiting for the next job log flush are sorted into head and tail as soon as they pass
+ * this many bytes: a flood of stderr between two flushes costs at most this much memory.
+ */
+const QUEUED_BYTES = 64 * 1024;
+
+/**
+ * A live update carries the whole log so far: once it is large, updates come less often, so
+ * live logs cost each run at most about this many bytes per second through Redis and SQLite.
+ */
+const LIVE_BYTES_PER_SECOND = 64 * 1024;
 
 export class RunLog {
   /** Redacts any other text derived from adapter output (reasons, log fields). */
@@ -41,10 +60,13 @@ export class RunLog {
   // job log
   #partial = '';
   #queued: string[] = [];
+  #queuedBytes = 0;
   #sentBytes = 0;
   readonly #headBudget: number;
   readonly #tailBudget: number;
   #tailLines: string[] = [];
+  /** Lines before this index in #tailLines were dropped. */
+  #tailStart = 0;
   #tailBytes = 0;
   #droppedBytes = 0;
   #jobChain: Promise<void> = Promise.resolve();
@@ -79,8 +101,19 @@ export class RunLog {
     this.#add(this.#stream.push(chunk));
   }
 
+  /** Bytes of log kept so far (about the length of `text`). */
+  get keptBytes(): number {
+    return this.#buffer.keptBytes;
+  }
+
   /** Stops streaming, writes what is left to the job log, and returns the final log. */
   async finish(): Promise<string> {
+    await this.close();
+    return this.#buffer.toString();
+  }
+
+  /** Stops streaming and writes what is left to the job log; `text` is then the final log. */
+  async close(): Promise<void> {
     if (!this.#finished) {
       this.#add(this.#stream.end());
       this.#finished = true;
@@ -89,13 +122,11 @@ export class RunLog {
       for (const t of [this.#jobTimer, this.#publishTimer]) if (t) clearTimeout(t);
       this.#flushJobLog();
       if (this.#droppedBytes > 0) {
-        this.#send([omittedMarker(this.#droppedBytes).trim(), ...this.#tailLines]);
-        this.#tailLines = [];
+        this.#send([omittedMarker(this.#droppedBytes).trim(), ...this.#takeTail()]);
       }
     }
     await this.#jobChain;
     await this.#inflight;
-    return this.#buffer.toString();
   }
 
   #add(text: string): void {
@@ -107,7 +138,11 @@ export class RunLog {
       parts.push(this.#partial.slice(0, MAX_LINE));
       this.#partial = this.#partial.slice(MAX_LINE);
     }
-    this.#queued.push(...parts);
+    for (const part of parts) {
+      this.#queued.push(part);
+      this.#queuedBytes += part.length + 1;
+    }
+    if (this.#queuedBytes > QUEUED_BYTES) this.#flushJobLog();
     if (this.#finished) return;
     this.#jobTimer ??= setTimeout(() => {
       this.#jobTimer = null;
@@ -129,15 +164,30 @@ export class RunLog {
       }
       this.#tailLines.push(line);
       this.#tailBytes += bytes;
-      while (this.#tailBytes > this.#tailBudget && this.#tailLines.length > 0) {
-        const dropped = Buffer.byteLength(this.#tailLines.shift()!) + 1;
+      while (this.#tailBytes > this.#tailBudget && this.#tailStart < this.#tailLines.length) {
+        const dropped = Buffer.byteLength(this.#tailLines[this.#tailStart]!) + 1;
+        this.#tailLines[this.#tailStart++] = '';
         this.#tailBytes -= dropped;
         this.#droppedBytes += dropped;
       }
     }
+    // Lines dropped from the front are cut off in bulk (Array#shift per line is O(lines kept)).
+    if (this.#tailStart > 1024 && this.#tailStart * 2 > this.#tailLines.length) {
+      this.#tailLines = this.#tailLines.slice(this.#tailStart);
+      this.#tailStart = 0;
+    }
     this.#queued = [];
-    if (this.#finished && this.#droppedBytes === 0) send.push(...this.#tailLines.splice(0));
+    this.#queuedBytes = 0;
+    if (this.#finished && this.#droppedBytes === 0) send.push(...this.#takeTail());
     this.#send(send);
+  }
+
+  #takeTail(): string[] {
+    const lines = this.#tailLines.slice(this.#tailStart);
+    this.#tailLines = [];
+    this.#tailStart = 0;
+    this.#tailBytes = 0;
+    return lines;
   }
 
   #send(lines: string[]): void {
@@ -145,7 +195,8 @@ export class RunLog {
     const job = this.#opts.job;
     this.#jobChain = this.#jobChain.then(async () => {
       try {
-        for (const line of lines) await job.log(line);
+        if (job.append) await job.append(lines);
+        else for (const line of lines) await job.log(line);
       } catch (err) {
         this.#opts.log.warn({ err: { message: errorMessage(err) } }, 'could not append to the job log');
       }
@@ -154,7 +205,8 @@ export class RunLog {
 
   #schedulePublish(): void {
     if (this.#publishTimer !== null || this.#finished) return;
-    const wait = Math.max(0, this.#lastPublish + this.#publishEveryMs - Date.now());
+    const every = Math.max(this.#publishEveryMs, (this.#buffer.keptBytes / LIVE_BYTES_PER_SECOND) * 1000);
+    const wait = Math.max(0, this.#lastPublish + every - Date.now());
     this.#publishTimer = setTimeout(() => {
       this.#publishTimer = null;
       void this.#publishNow();
@@ -170,8 +222,8 @@ export class RunLog {
     }
     this.#dirty = false;
     this.#lastPublish = Date.now();
-    this.#inflight = this.#opts
-      .publish(this.#buffer.toString())
+    const publish = (): Promise<void> => this.#opts.publish(this.#buffer.toString());
+    this.#inflight = (this.#opts.gate ? this.#opts.gate.pass(this.#buffer.keptBytes, publish) : publish())
       .catch((err: unknown) => this.#opts.log.warn({ err: { message: errorMessage(err) } }, 'could not publish the log so far'))
       .finally(() => {
         this.#inflight = null;

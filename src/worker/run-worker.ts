@@ -14,20 +14,24 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { coerceError } from '../util/coerce-error.ts';
 import type { Keys } from '../queue/redis.ts';
-import { finalResult, pendingCancels, publishFinal } from '../queue/run-control.ts';
+import { publishFinal, runStartState } from '../queue/run-control.ts';
 import { RunJobData } from '../queue/run-job.ts';
 import { RunQueues } from '../queue/run-queues.ts';
 import { RunSubject, type RunResult, type RunUpdate } from '../model/run.ts';
 import { publishRunUpdate } from '../queue/run-updates.ts';
+import { appendJobLog } from '../queue/job-log.ts';
 import { waitForReplica } from '../queue/replica-wait.ts';
 import type { WorkerInfo } from '../queue/worker-registry.ts';
 import { formatDuration } from '../config/duration.ts';
 import { GroupWatchdog } from './group-watchdog.ts';
 import type { Attempt } from './attempt.ts';
 import { executeRun } from './execute-run.ts';
+import { LogGate } from './log-gate.ts';
 import { makeRedactor } from './redact.ts';
 import { Semaphore } from './semaphore.ts';
 import { WorkerControl } from './worker-control.ts';
+
+const HOST = os.hostname();
 
 export type WorkerDeps = {
   config: Config;
@@ -72,6 +76,7 @@ export class RunWorker {
   readonly #queues: RunQueues;
   readonly #control: WorkerControl;
   readonly #startedAt = new Date().toISOString();
+  readonly #logGate = new LogGate();
   /**
    * `starting` until the adapter caps are set, `running` while the BullMQ workers fetch runs,
    * `draining` from the first stop until every run has ended, then `stopped`. Never moves back.
@@ -153,7 +158,9 @@ export class RunWorker {
 
   /** Fetch runs only while a slot is free: pause every queue's worker when none is, resume when one frees. */
   #syncFetching(): void {
-    if (this.#state !== 'running') return;
+    // One queue's worker never takes more runs than its concurrency, which is at most the slots:
+    // pausing it would only stop and restart its stalled checker on every run.
+    if (this.#state !== 'running' || this.#workers.length <= 1) return;
     const full = this.#slots.available === 0;
     for (const w of this.#workers) {
       if (full && !w.isPaused()) w.pause(true).catch((e: unknown) => this.#log.debug({ err: coerceError(e) }, 'pausing a queue'));
@@ -166,7 +173,7 @@ export class RunWorker {
     const now = new Date().toISOString();
     return {
       name: this.name,
-      host: os.hostname(),
+      host: HOST,
       pid: process.pid,
       adapters: [...this.adapters],
       concurrency: this.#concurrency,
@@ -286,13 +293,12 @@ export class RunWorker {
   }
 
   async #run(job: Job, subject: RunSubject, trigger: RunJobData['trigger'], attempt: Attempt): Promise<{ result: string }> {
-    const done = await finalResult(this.#deps.redis, this.#deps.keys, subject.id);
+    const { final: done, cancel: why } = await runStartState(this.#deps.redis, this.#deps.keys, subject.id);
     if (done !== null) {
       this.#log.info({ runId: subject.id, result: done }, 'run already has a final result; not running it again');
       return { result: done };
     }
-    const why = (await pendingCancels(this.#deps.redis, this.#deps.keys, [subject.id])).get(subject.id);
-    if (why !== undefined) attempt.controller.abort(why);
+    if (why !== null) attempt.controller.abort(why);
     const outcome = await executeRun(
       {
         config: this.#deps.config,
@@ -304,6 +310,8 @@ export class RunWorker {
         finish: (u) => this.#finish(attempt, u),
         ...(this.#deps.killGraceMs !== undefined ? { killGraceMs: this.#deps.killGraceMs } : {}),
         ...(this.#deps.logLimitBytes !== undefined ? { logLimitBytes: this.#deps.logLimitBytes } : {}),
+        logGate: this.#logGate,
+        appendJobLog: (lines) => appendJobLog(this.#deps.redis, this.#deps.keys, subject.adapter, job.id ?? subject.id, lines),
       },
       job,
       subject,

@@ -63,7 +63,7 @@ export class WorkerControl {
     this.#soon = setTimeout(() => {
       this.#soon = null;
       void this.#announce();
-    }, 50);
+    }, 250);
     this.#soon.unref();
   }
 

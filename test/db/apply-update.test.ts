@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { openDb } from '../../src/db/open-db.ts';
-import { applyUpdate } from '../../src/db/apply-update.ts';
+import { applyUpdate, applyUpdates } from '../../src/db/apply-update.ts';
 import { getRunDetail, getRunRow } from '../../src/db/runs.ts';
 import type { RunUpdate } from '../../src/model/run.ts';
 import { subject, update } from '../reporter/fixtures.ts';
@@ -159,5 +159,26 @@ describe('applyUpdate', () => {
     applyUpdate(db, update(subject({ id: 'nested' }), 'queued', '2024-05-01T10:00:00Z'));
     db.exec('ROLLBACK');
     assert.equal(getRunRow(db, 'nested'), null);
+  });
+});
+
+describe('applyUpdates (the reporter applies each batch it reads in one transaction)', () => {
+  test('every update of the batch is applied, and it says whether any run changed', () => {
+    const batch = [...lifecycle('batch-1'), ...lifecycle('batch-2')];
+    assert.equal(applyUpdates(db, batch), true);
+    assert.equal(row('batch-1').state, 'finished');
+    assert.equal(row('batch-2').result, 'failure');
+    assert.equal(applyUpdates(db, batch), false, 'the same batch again changes nothing');
+  });
+
+  test('a fault in one update keeps none of the batch, so the batch can be read and applied again', () => {
+    const good = lifecycle('batch-3');
+    const bad = { ...update(subject({ id: 'batch-4' }), 'queued', '2024-05-01T10:00:00Z') };
+    (bad.subject as { repo: unknown }).repo = null; // what zod would never let through: the database refuses it
+    assert.throws(() => applyUpdates(db, [...good, bad]));
+    assert.equal(getRunRow(db, 'batch-3'), null);
+    assert.equal(db.isTransaction, false);
+    assert.equal(applyUpdates(db, good), true);
+    assert.equal(row('batch-3').state, 'finished');
   });
 });

@@ -12,7 +12,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { Reporter, type ReporterDeps } from '../../src/reporter/run-reporter.ts';
+import { nextReadCount, Reporter, type ReporterDeps } from '../../src/reporter/run-reporter.ts';
 import { openDb } from '../../src/db/open-db.ts';
 import { getRun } from '../../src/db/runs.ts';
 import { connectRedis, redisKeys } from '../../src/queue/redis.ts';
@@ -314,5 +314,18 @@ describe('reporter: connection dropped during a read', () => {
     await until('the update published after the drop', () => getRun(db, 'after-drop') !== null);
     await until('the update whose reply was lost', () => getRun(db, 'lost-reply') !== null, 10_000);
     await until('nothing pending', async () => ((await pub.xpending(keys.runUpdates, 'reporter')) as [number])[0] === 0);
+  });
+});
+
+describe('reading run updates under large logs', () => {
+  test('after batches of large logs the reporter reads fewer updates at a time, and 200 again once they are small', () => {
+    const MB = 1024 * 1024;
+    let count = 200;
+    const seen: number[] = [];
+    for (let i = 0; i < 8; i++) seen.push((count = nextReadCount(count, count * MB)));
+    assert.ok(count <= 4, `reads at most 4 updates of 1 MB at a time, got ${count} (${seen.join(', ')})`);
+    assert.ok(count >= 1);
+    for (let i = 0; i < 10; i++) count = nextReadCount(count, count * 100);
+    assert.equal(count, 200);
   });
 });

@@ -1,12 +1,17 @@
 /**
  * Writing the report directory. Each file is written atomically (a temporary file in the same
- * directory, then rename), so a web server never serves half a page; a file whose content is
- * unchanged is not rewritten (its mtime stays). Every path is relative to the report directory and
- * is refused if any segment is empty, `.` or `..`.
+ * directory, then rename; no fsync: a page lost to a power cut is written again), so a web server
+ * never serves half a page; a file whose content is unchanged is not rewritten (its mtime stays).
+ * Every path is relative to the report directory and is refused if any segment is empty, `.` or `..`.
+ * Files are small, so they are written with synchronous calls (no thread-pool round trip per file);
+ * callers writing many yield to the event loop between batches.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdirSync, opendirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Dir } from 'node:fs';
+import { opendir, readdir, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+
+/** Temporary file names: unique per process (the pid) and per write (the counter). */
+let tmpCounter = 0;
 
 export type Output = {
   readonly dir: string;
@@ -19,10 +24,36 @@ export type Output = {
   readonly madeDirs: Set<string>;
   /** When this pass began (ms since the epoch): files changed since were written by someone else. */
   readonly startedAt: number;
+  /**
+   * Directories (relative) that were missing or empty when this pass began: a file in one exists
+   * only if this pass wrote it, so writing it needs no look at the old file (a full regeneration
+   * into an empty report dir makes no stat call per run). A file another writer puts there meanwhile
+   * is replaced or kept as removeUnproduced would.
+   */
+  readonly freshDirs: Set<string>;
 };
 
 export function newOutput(dir: string): Output {
-  return { dir, written: [], removed: [], produced: new Set(), madeDirs: new Set(), startedAt: Date.now() };
+  return { dir, written: [], removed: [], produced: new Set(), madeDirs: new Set(), startedAt: Date.now(), freshDirs: new Set() };
+}
+
+/** Records `dirRel` as fresh (see Output.freshDirs) if it is missing or empty now. */
+export function markIfFresh(out: Output, dirRel: string): void {
+  let d: Dir | null = null;
+  try {
+    d = opendirSync(join(out.dir, checked(dirRel)));
+    if (d.readSync() === null) out.freshDirs.add(dirRel);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') out.freshDirs.add(dirRel);
+  } finally {
+    d?.closeSync();
+  }
+}
+
+/** Whether `rel` may exist without this pass having written it. */
+function mayExist(out: Output, rel: string): boolean {
+  const slash = rel.lastIndexOf('/');
+  return !(slash > 0 && out.freshDirs.has(rel.slice(0, slash)) && !out.produced.has(rel));
 }
 
 function checked(rel: string): string {
@@ -32,41 +63,71 @@ function checked(rel: string): string {
   return rel;
 }
 
+/** Whether the file at `path` has exactly `content` (its size is compared first). */
+function hasContent(path: string, content: string): boolean {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st === undefined || st.size !== Buffer.byteLength(content, 'utf8')) return false;
+  try {
+    return readFileSync(path, 'utf8') === content;
+  } catch {
+    return false;
+  }
+}
+
 /** Writes `content` to `rel` unless it already has exactly that content. */
-export async function put(out: Output, rel: string, content: string): Promise<void> {
+export function putSync(out: Output, rel: string, content: string): void {
   const path = join(out.dir, checked(rel));
+  const fresh = !mayExist(out, rel);
   out.produced.add(rel);
   const parent = dirname(path);
   if (!out.madeDirs.has(parent)) {
-    await mkdir(parent, { recursive: true });
+    mkdirSync(parent, { recursive: true });
     out.madeDirs.add(parent);
   }
-  const existing = await readFile(path, 'utf8').catch(() => null);
-  if (existing === content) return;
-  const tmp = join(parent, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  if (!fresh && hasContent(path, content)) return;
+  const tmp = join(parent, `.tmp-${process.pid}-${(tmpCounter++).toString(36)}`);
   try {
-    await writeFile(tmp, content, 'utf8').catch(async (e: unknown) => {
+    try {
+      writeFileSync(tmp, content, 'utf8');
+    } catch (e) {
       // Another writer (`cibq report` next to the reporter) may have removed the directory as empty.
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      await mkdir(parent, { recursive: true });
-      await writeFile(tmp, content, 'utf8');
-    });
-    await rename(tmp, path);
+      mkdirSync(parent, { recursive: true });
+      writeFileSync(tmp, content, 'utf8');
+    }
+    renameSync(tmp, path);
   } catch (e) {
-    await unlink(tmp).catch(() => undefined);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never written
+    }
     throw e;
   }
   out.written.push(rel);
 }
 
+/** `putSync` for callers that await. */
+export async function put(out: Output, rel: string, content: string): Promise<void> {
+  putSync(out, rel, content);
+}
+
 /** Removes `rel` if it exists. */
-export async function drop(out: Output, rel: string): Promise<void> {
+export function dropSync(out: Output, rel: string): void {
+  const path = join(out.dir, checked(rel));
+  // (a missing file, the usual case, costs no exception, and in a fresh directory no call at all)
+  if (!mayExist(out, rel) || statSync(path, { throwIfNoEntry: false }) === undefined) return;
   try {
-    await unlink(join(out.dir, checked(rel)));
+    unlinkSync(path);
     out.removed.push(rel);
   } catch {
     // already gone
   }
+}
+
+/** `dropSync` for callers that await. */
+export async function drop(out: Output, rel: string): Promise<void> {
+  dropSync(out, rel);
 }
 
 /** The numbers N of the `page-N.html` files in `dirRel`. */
@@ -92,10 +153,11 @@ export async function removeDirIfEmpty(out: Output, dirRel: string): Promise<voi
  */
 export async function removeUnproduced(out: Output, sub: string): Promise<void> {
   const walk = async (rel: string): Promise<boolean> => {
-    const entries = await readdir(join(out.dir, rel), { withFileTypes: true }).catch(() => null);
+    // Streamed: runs/ holds a few files per run, too many to list at once.
+    const entries = await opendir(join(out.dir, rel), { bufferSize: 256 }).catch(() => null);
     if (entries === null) return false;
     let empty = true;
-    for (const e of entries) {
+    for await (const e of entries) {
       const child = `${rel}/${e.name}`;
       if (e.name.startsWith('.')) {
         empty = false;

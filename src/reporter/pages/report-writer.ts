@@ -12,7 +12,7 @@ import { runView } from './page-views.ts';
 import { agreementView } from './agreement-view.ts';
 import { runAttestationPath, runLogPath } from '../../model/run-page.ts';
 import { loadTemplates, STYLESHEET } from './templates.ts';
-import { drop, newOutput, put, removeUnproduced } from './output-dir.ts';
+import { drop, markIfFresh, newOutput, put, removeUnproduced } from './output-dir.ts';
 import { href, repoPagePath, runPagePath } from './paths.ts';
 import { displayTime } from './display.ts';
 import type { ReportInfo } from './report-info.ts';
@@ -52,8 +52,7 @@ export type WriteStats = {
 
 const SITE_TITLE = 'CI for Radicle node';
 const INDEX_REFRESH_SECONDS = 30;
-const WRITE_PARALLELISM = 16;
-const BATCH = 500;
+const BATCH = 200;
 /** Patches shown per repository on the index page. */
 const INDEX_PATCHES = 5;
 
@@ -70,10 +69,8 @@ async function site(db: DatabaseSync, reportDir: string, info: ReportInfo): Prom
   };
 }
 
-async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += WRITE_PARALLELISM) {
-    await Promise.all(items.slice(i, i + WRITE_PARALLELISM).map(fn));
-  }
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function published(s: Site, r: { private: boolean }): boolean {
@@ -141,22 +138,49 @@ export function buildStatus(db: DatabaseSync, info: ReportInfo): Record<string, 
   };
 }
 
+type IndexRows = ReturnType<typeof scopeRow>[];
+
+/**
+ * The latest runs per branch and patch that index.html shows for each repository, by database handle
+ * and `${includePrivate}\0${repo}`: they change only with a run of that repository, so a pass reads
+ * again only the repositories its changes touch (`forgetIndexRows`) instead of every repository.
+ */
+const indexRowsCache = new WeakMap<DatabaseSync, Map<string, IndexRows>>();
+
+/** Forgets the cached index rows of `repos` (every repository when null). */
+function forgetIndexRows(db: DatabaseSync, repos: Iterable<string> | null): void {
+  const cache = indexRowsCache.get(db);
+  if (cache === undefined) return;
+  if (repos === null) return cache.clear();
+  for (const repo of repos) for (const p of ['true', 'false']) cache.delete(`${p}\0${repo}`);
+}
+
+function indexRows(s: Site, repo: string): IndexRows {
+  let cache = indexRowsCache.get(s.db);
+  if (cache === undefined) indexRowsCache.set(s.db, (cache = new Map()));
+  const key = `${s.includePrivate}\0${repo}`;
+  let rows = cache.get(key);
+  if (rows === undefined) {
+    const patches = latestPerPatch(s.db, repo, s.includePrivate, INDEX_PATCHES * 4).filter(patchIsOpen);
+    const latest = [...latestPerBranch(s.db, repo, s.includePrivate), ...patches.slice(0, INDEX_PATCHES)];
+    rows = latest.map((r) => scopeRow(r, 'index.html'));
+    cache.set(key, rows);
+  }
+  return rows;
+}
+
 /** index.html, status.json and style.css: written on every pass. */
 async function writeIndex(s: Site): Promise<void> {
   const { info } = s;
   const status = buildStatus(s.db, info);
   const statusJson = JSON.stringify(status, null, 2);
-  const repos = repoSummaries(s.db, s.includePrivate).map((sum) => {
-    const patches = latestPerPatch(s.db, sum.repo, s.includePrivate, INDEX_PATCHES * 4).filter(patchIsOpen);
-    const latest = [...latestPerBranch(s.db, sum.repo, s.includePrivate), ...patches.slice(0, INDEX_PATCHES)];
-    return {
-      name: sum.name,
-      rid: sum.repo,
-      runs: sum.runs,
-      href: href('index.html', repoPagePath(sum.repo)),
-      latest: latest.map((r) => scopeRow(r, 'index.html')),
-    };
-  });
+  const repos = repoSummaries(s.db, s.includePrivate).map((sum) => ({
+    name: sum.name,
+    rid: sum.repo,
+    runs: sum.runs,
+    href: href('index.html', repoPagePath(sum.repo)),
+    latest: indexRows(s, sum.repo),
+  }));
   const queues = info.queues ?? [];
   const workers = (info.workers ?? []).map((w) => ({
     name: w.name,
@@ -197,16 +221,20 @@ function stats(s: Site): WriteStats {
 /** Writes every page and removes every file no longer published: a full regeneration. */
 export async function writeReports(db: DatabaseSync, reportDir: string, info: ReportInfo): Promise<WriteStats> {
   const s = await site(db, reportDir, info);
+  forgetIndexRows(db, null);
+  markIfFresh(s.out, 'runs');
   let after = 0;
   for (;;) {
     const batch = runIdsAfterRowid(db, after, BATCH, s.includePrivate);
     if (batch.length === 0) break;
     after = batch[batch.length - 1]?.rowid ?? after;
-    // One run (with its log) in memory per parallel write, not a whole batch of them.
-    await inBatches(batch, async (b) => {
+    // One run (with its log) in memory at a time, not a whole batch of them.
+    for (const b of batch) {
       const r = getRunDetail(db, b.id);
       if (r !== null && published(s, r)) await writeRunPage(s, r);
-    });
+    }
+    // Files are written synchronously: let Redis reads and timers run between batches.
+    await yieldToEventLoop();
   }
   for (const sum of repoSummaries(db, s.includePrivate)) {
     await writeScope(s, { repo: sum.repo }, 'all');
@@ -242,17 +270,23 @@ export async function writeReportChanges(
     if (r.branch !== null) touch(JSON.stringify([r.repo, 'b', r.branch]), { repo: r.repo, branch: r.branch }, seqs.branch_seq);
     if (r.patch !== null) touch(JSON.stringify([r.repo, 'p', r.patch]), { repo: r.repo, patch: r.patch }, seqs.patch_seq);
   };
+  const repos = new Set<string>();
+  let unknownRepo = false;
   for (const id of new Set(changes.runIds ?? [])) {
     const r = getRunDetail(db, id);
     if (r !== null && published(s, r)) await writeRunPage(s, r);
     else await dropRunFiles(s, id);
     const seqs = r === null ? null : runSeqs(db, id);
     if (r !== null && seqs !== null) touchAll(r, seqs);
+    if (r !== null) repos.add(r.repo);
+    else unknownRepo = true;
   }
   for (const p of changes.removed ?? []) {
     await dropRunFiles(s, p.id);
     touchAll(p, p);
+    repos.add(p.repo);
   }
+  forgetIndexRows(db, unknownRepo ? null : repos);
   for (const t of scopes.values()) await writeScope(s, t.scope, t.pages);
   await writeIndex(s);
   return stats(s);

@@ -1,6 +1,6 @@
 /**
  * Loads and compiles the report page templates (`templates/*.hbs`) into a private handlebars
- * instance, once per process. Templates only use `{{ }}` (escaped) output,
+ * instance, once per process (compiled at load, not at first use). Templates only use `{{ }}` (escaped) output,
  * never `{{{ }}}`: even the coloured log is a list of escaped text segments.
  */
 import { readFile } from 'node:fs/promises';
@@ -22,6 +22,8 @@ async function load(): Promise<Templates> {
   hb.registerPartial('layout', layout);
   const compile = (src: string): Render => {
     const t = hb.compile(src, { strict: false, noEscape: false, knownHelpersOnly: true });
+    // handlebars compiles on first use: do it now, not in the first page write after a run.
+    t({});
     return (context) => t(context);
   };
   return { index: compile(index), repo: compile(repo), run: compile(run) };
