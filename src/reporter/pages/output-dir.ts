@@ -107,9 +107,24 @@ export function putSync(out: Output, rel: string, content: string): void {
   out.written.push(rel);
 }
 
-/** `putSync` for callers that await. */
+/**
+ * Writing pages is synchronous (no thread-pool round trip per file), so a long run of writes would
+ * hold the event loop that `cibq up` shares with the worker and the producer: an adapter waiting to
+ * start would wait for the whole page flush. The awaiting writers give the loop back every SLICE_MS.
+ */
+const SLICE_MS = 4;
+let sliceStart = performance.now();
+
+async function yieldIfLong(): Promise<void> {
+  if (performance.now() - sliceStart < SLICE_MS) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  sliceStart = performance.now();
+}
+
+/** `putSync` for callers that await; gives the event loop back now and then (see SLICE_MS). */
 export async function put(out: Output, rel: string, content: string): Promise<void> {
   putSync(out, rel, content);
+  await yieldIfLong();
 }
 
 /** Removes `rel` if it exists. */
@@ -125,9 +140,10 @@ export function dropSync(out: Output, rel: string): void {
   }
 }
 
-/** `dropSync` for callers that await. */
+/** `dropSync` for callers that await; gives the event loop back now and then. */
 export async function drop(out: Output, rel: string): Promise<void> {
   dropSync(out, rel);
+  await yieldIfLong();
 }
 
 /** The numbers N of the `page-N.html` files in `dirRel`. */
