@@ -52,7 +52,17 @@ async function runUp(stop: (pid: number) => void): Promise<{ code: number | null
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const pid = child.pid ?? 0;
-  await waitFor('cibq up to run with the Redis the script started', () => /report regenerated|report up to date/.test(stderr), 60_000);
+  await waitFor('cibq up to run with the Redis the script started', () => /report regenerated|report up to date/.test(stderr), 60_000).catch((e: unknown) => {
+    // Leave nothing running (the Redis is in a session of its own), so the failure is all there is.
+    for (const p of [pid, ...descendants(pid)]) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    throw e;
+  });
   assert.match(stderr, new RegExp(`no Redis at 127\\.0\\.0\\.1:${port}; starting one`));
   assert.equal(await answers(port), true);
   const all = [pid, ...descendants(pid)];
