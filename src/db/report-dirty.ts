@@ -6,24 +6,13 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
-import type { PrunedRun } from './retention.ts';
+import { Pruned, type PrunedRun } from './retention.ts';
 import { stmt } from './statements.ts';
 
 /** A run waiting for its pages: still stored (`present`) or deleted, with the numbers it had. */
 export type DirtyRun = PrunedRun & { gen: number; present: boolean };
 
-const Seq = z.number().int().nullable();
-const DirtyRow = z.object({
-  gen: z.number().int(),
-  id: z.string(),
-  repo: z.string(),
-  branch: z.string().nullable(),
-  patch: z.string().nullable(),
-  repo_seq: Seq,
-  branch_seq: Seq,
-  patch_seq: Seq,
-  present: z.number().int(),
-});
+const DirtyRow = Pruned.extend({ gen: z.number().int(), present: z.number().int() });
 const Repo = z.object({ repo: z.string() });
 const Value = z.object({ value: z.string() });
 const Gen = z.object({ gen: z.number().int().nullable() });

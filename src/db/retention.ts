@@ -20,7 +20,8 @@ export type PrunedRun = {
 
 const Repo = z.object({ repo: z.string() });
 const Seq = z.number().int().nullable();
-const Pruned = z.object({
+/** A deleted run as read back: what its pages and list positions need (report-dirty.ts extends it). */
+export const Pruned = z.object({
   id: z.string(),
   repo: z.string(),
   branch: z.string().nullable(),
